@@ -1,0 +1,19 @@
+// jest runs every test in the repo: colocated unit tests, handler tests and component tests
+// against the real infrastructure (started by `npm test` through scripts/infra/up.sh).
+const swc = ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "es6" } }];
+
+/** @type {import('jest').Config} */
+export default {
+  extensionsToTreatAsEsm: [".ts"],
+  transform: { "^.+\\.ts$": swc },
+  moduleNameMapper: {
+    "^@shopmesh/platform$": "<rootDir>/platform/src/index.ts",
+    "^@shopmesh/platform/testing$": "<rootDir>/platform/src/testing/index.ts",
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
+  testEnvironment: "node",
+  testMatch: ["<rootDir>/**/*.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/", "/.shopmesh/", "/.cache/"],
+  testTimeout: 30_000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,70 @@
+import mysql from "mysql2/promise";
+import type { Pool, PoolConnection } from "mysql2/promise";
+
+export type { Pool, PoolConnection, RowDataPacket, ResultSetHeader } from "mysql2/promise";
+
+export interface MysqlOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** The service's own database (`shopmesh_<service>`); created if missing. */
+  database: string;
+  poolSize: number;
+}
+
+/** Creates the service's database when absent, then a pool bound to it. */
+export async function createMysqlPool(options: MysqlOptions): Promise<Pool> {
+  if (!/^[a-z0-9_]+$/.test(options.database)) throw new Error(`unsafe database name ${options.database}`);
+  const admin = await mysql.createConnection({ host: options.host, port: options.port, user: options.user, password: options.password, connectTimeout: 5_000 });
+  try {
+    await admin.query(`CREATE DATABASE IF NOT EXISTS \`${options.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await admin.end();
+  }
+  return mysql.createPool({
+    host: options.host,
+    port: options.port,
+    user: options.user,
+    password: options.password,
+    database: options.database,
+    connectionLimit: options.poolSize,
+    waitForConnections: true,
+    queueLimit: 0,
+    connectTimeout: 5_000,
+    enableKeepAlive: true,
+    timezone: "Z",
+    dateStrings: false,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    namedPlaceholders: false,
+  });
+}
+
+/**
+ * Runs `work` in one transaction on one connection: committed if it resolves, rolled
+ * back if it throws. State changes and their outbox rows go through here together.
+ */
+export async function withTransaction<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  const connection = await pool.getConnection();
+  try {
+    await connection.beginTransaction();
+    const result = await work(connection);
+    await connection.commit();
+    return result;
+  } catch (err) {
+    await connection.rollback().catch(() => undefined);
+    throw err;
+  } finally {
+    connection.release();
+  }
+}
+
+/** MySQL duplicate-key error, for turning unique violations into ALREADY_EXISTS. */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: string }).code === "ER_DUP_ENTRY";
+}
+
+export async function pingMysql(pool: Pool): Promise<void> {
+  await pool.query("SELECT 1");
+}

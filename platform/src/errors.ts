@@ -1,0 +1,63 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/**
+ * Errors the domain throws on purpose. Each carries the gRPC code that the spec
+ * assigns to it; `toConnectError` turns them into wire errors. Anything that is not
+ * a DomainError or ConnectError is a bug and reaches the client as INTERNAL.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: Code;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidArgumentError extends DomainError {
+  readonly code = Code.InvalidArgument;
+}
+export class NotFoundError extends DomainError {
+  readonly code = Code.NotFound;
+}
+export class AlreadyExistsError extends DomainError {
+  readonly code = Code.AlreadyExists;
+}
+/** The system is not in the state the operation needs (out of stock, wrong order status). */
+export class FailedPreconditionError extends DomainError {
+  readonly code = Code.FailedPrecondition;
+}
+/** A concurrent change won; the caller may retry the whole read-modify-write. */
+export class AbortedError extends DomainError {
+  readonly code = Code.Aborted;
+}
+export class UnauthenticatedError extends DomainError {
+  readonly code = Code.Unauthenticated;
+}
+export class PermissionDeniedError extends DomainError {
+  readonly code = Code.PermissionDenied;
+}
+export class ResourceExhaustedError extends DomainError {
+  readonly code = Code.ResourceExhausted;
+}
+/** A transient fault; only this one tells clients that retrying may help. */
+export class UnavailableError extends DomainError {
+  readonly code = Code.Unavailable;
+}
+
+/** What a client sees for an unexpected failure: no message, no stack, no internals. */
+export const INTERNAL_MESSAGE = "internal error";
+
+/**
+ * Maps any thrown value to the ConnectError a client may see. `onUnexpected` is called
+ * for failures that are not deliberate so the caller can log the cause with the trace id.
+ */
+export function toConnectError(err: unknown, onUnexpected: (err: unknown) => void): ConnectError {
+  if (err instanceof ConnectError) {
+    return err;
+  }
+  if (err instanceof DomainError) {
+    return new ConnectError(err.message, err.code);
+  }
+  onUnexpected(err);
+  return new ConnectError(INTERNAL_MESSAGE, Code.Internal);
+}

@@ -1,0 +1,197 @@
+import { fileURLToPath } from "node:url";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
+import type { Pool, PoolConnection } from "mysql2/promise";
+import type { Logger } from "../logger.js";
+import { isDuplicateKey, withTransaction } from "../db/mysql.js";
+import { runMigrations } from "../db/migrations.js";
+import { CE, decodeEvent, headerString } from "./events.js";
+
+const CONSUMER_MIGRATIONS = fileURLToPath(new URL("../../migrations/consumer", import.meta.url));
+
+export async function migrateProcessedEvents(pool: Pool, logger: Logger): Promise<void> {
+  await runMigrations(pool, CONSUMER_MIGRATIONS, logger, { table: "platform_consumer_migrations" });
+}
+
+export interface EventMeta {
+  id: string;
+  type: string;
+  source: string | undefined;
+  key: string | undefined;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Applies one event's effect inside the transaction that also records the event as processed. */
+export interface EventHandler<D extends DescMessage = DescMessage> {
+  schema: D;
+  handle(event: MessageShape<D>, meta: EventMeta, connection: PoolConnection): Promise<void>;
+  /** Work to do after the transaction committed (notify watchers, nudge a relay). */
+  afterCommit?(event: MessageShape<D>, meta: EventMeta): void;
+}
+
+export function on<D extends DescMessage>(schema: D, handle: EventHandler<D>["handle"], afterCommit?: EventHandler<D>["afterCommit"]): EventHandler {
+  return { schema, handle, ...(afterCommit ? { afterCommit } : {}) } as unknown as EventHandler;
+}
+
+/** An event that can never succeed (undecodable, rule broken); it goes to the dead-letter topic at once. */
+export class PoisonEventError extends Error {
+  override name = "PoisonEventError";
+}
+
+export interface EventConsumerOptions {
+  kafka: Kafka;
+  pool: Pool;
+  logger: Logger;
+  /** Consumer group, one per service and purpose: `shopmesh.<service>`. */
+  groupId: string;
+  topics: string[];
+  handlers: EventHandler[];
+  /** Producer used for dead letters. */
+  producer: Producer;
+  maxAttempts?: number;
+  initialBackoffMs?: number;
+  onRetry?: (meta: EventMeta, attempt: number) => void;
+  onDeadLetter?: (meta: EventMeta, error: string) => void;
+}
+
+export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
+
+const tracer = trace.getTracer("shopmesh.events");
+const headerGetter = {
+  keys: (carrier: IHeaders) => Object.keys(carrier),
+  get: (carrier: IHeaders, key: string) => headerString(carrier, key),
+};
+
+/**
+ * Consumes CloudEvents from Kafka and applies each at most once per consumer group:
+ * the effect and the processed-event row commit together, so a redelivery is a no-op.
+ * Failures retry with exponential backoff; after `maxAttempts` the message goes to
+ * `<topic>.dlq` with its original headers plus the error, and the partition moves on.
+ */
+export function createEventConsumer(options: EventConsumerOptions): { start(): Promise<void>; stop(): Promise<void>; consumer: Consumer } {
+  const { logger, pool } = options;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const initialBackoffMs = options.initialBackoffMs ?? 200;
+  const handlers = new Map(options.handlers.map((handler) => [handler.schema.typeName, handler]));
+  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  let stopping = false;
+
+  async function applyOnce(handler: EventHandler, message: KafkaMessage, meta: EventMeta): Promise<void> {
+    let event: MessageShape<DescMessage>;
+    try {
+      event = decodeEvent(handler.schema, message.value ?? new Uint8Array());
+    } catch (err) {
+      throw new PoisonEventError(`cannot decode ${meta.type}: ${(err as Error).message}`);
+    }
+    const applied = await withTransaction(pool, async (connection) => {
+      try {
+        await connection.execute("INSERT INTO processed_events (consumer, event_id, event_type) VALUES (?, ?, ?)", [options.groupId, meta.id, meta.type]);
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+      await handler.handle(event, meta, connection);
+      return true;
+    });
+    if (applied) handler.afterCommit?.(event, meta);
+    else logger.debug({ event_id: meta.id, type: meta.type }, "duplicate event skipped");
+  }
+
+  async function deadLetter(message: KafkaMessage, meta: EventMeta, error: string, attempts: number): Promise<void> {
+    await options.producer.send({
+      topic: deadLetterTopic(meta.topic),
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            "dlq_error": error.slice(0, 2000),
+            "dlq_attempts": String(attempts),
+            "dlq_original_topic": meta.topic,
+            "dlq_original_partition": String(meta.partition),
+            "dlq_original_offset": meta.offset,
+            "dlq_consumer_group": options.groupId,
+            "dlq_time": new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    options.onDeadLetter?.(meta, error);
+    logger.error({ event_id: meta.id, type: meta.type, topic: meta.topic, attempts, error }, "event dead-lettered");
+  }
+
+  async function process(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const meta: EventMeta = {
+      id: headerString(message.headers, CE.id) ?? `${topic}:${partition}:${message.offset}`,
+      type: headerString(message.headers, CE.type) ?? "",
+      source: headerString(message.headers, CE.source),
+      key: message.key?.toString(),
+      topic,
+      partition,
+      offset: message.offset,
+    };
+    const handler = handlers.get(meta.type);
+    if (!handler) return; // not an event this consumer cares about
+    const parent = propagation.extract(context.active(), message.headers ?? {}, headerGetter);
+    const span = tracer.startSpan(
+      `${topic} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          "messaging.system": "kafka",
+          "messaging.operation.type": "process",
+          "messaging.destination.name": topic,
+          "messaging.consumer.group.name": options.groupId,
+          "messaging.message.id": meta.id,
+          "cloudevents.event_type": meta.type,
+        },
+      },
+      parent,
+    );
+    try {
+      await context.with(trace.setSpan(parent, span), async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await applyOnce(handler, message, meta);
+            return;
+          } catch (err) {
+            const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+            if (err instanceof PoisonEventError || attempt >= maxAttempts || stopping) {
+              if (stopping && !(err instanceof PoisonEventError) && attempt < maxAttempts) throw err; // leave it for the next owner
+              span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+              await deadLetter(message, meta, reason, attempt);
+              return;
+            }
+            options.onRetry?.(meta, attempt);
+            logger.warn({ event_id: meta.id, type: meta.type, attempt, err: reason }, "event failed; retrying");
+            await new Promise((resolve) => setTimeout(resolve, initialBackoffMs * 2 ** (attempt - 1)));
+          }
+        }
+      });
+    } finally {
+      span.end();
+    }
+  }
+
+  return {
+    consumer,
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: true,
+        partitionsConsumedConcurrently: 3,
+        eachMessage: async ({ topic, partition, message }) => process(topic, partition, message),
+      });
+    },
+    async stop() {
+      stopping = true;
+      await consumer.disconnect();
+    },
+  };
+}

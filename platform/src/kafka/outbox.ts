@@ -1,0 +1,191 @@
+import { fileURLToPath } from "node:url";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { CompressionTypes, type Producer } from "kafkajs";
+import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
+import type { Logger } from "../logger.js";
+import { runMigrations } from "../db/migrations.js";
+import { cloudEventHeaders, currentTraceHeaders, encodeEvent, newEventId, type EventEnvelope } from "./events.js";
+
+const OUTBOX_MIGRATIONS = fileURLToPath(new URL("../../migrations/outbox", import.meta.url));
+
+/** Creates the outbox table in the service's database (its own migration track). */
+export async function migrateOutbox(pool: Pool, logger: Logger): Promise<void> {
+  await runMigrations(pool, OUTBOX_MIGRATIONS, logger, { table: "platform_outbox_migrations" });
+}
+
+export interface OutboxEvent<D extends DescMessage> {
+  topic: string;
+  /** Aggregate id: the Kafka key, so one aggregate's events stay in order. */
+  key: string;
+  schema: D;
+  event: MessageShape<D>;
+}
+
+/**
+ * Records an event inside the caller's transaction. It is published only if that
+ * transaction commits, and is not lost if the process dies right after the commit.
+ * Returns the event id (the CloudEvents `ce_id`).
+ */
+export async function appendToOutbox<D extends DescMessage>(connection: PoolConnection, item: OutboxEvent<D>): Promise<string> {
+  const id = newEventId();
+  const trace = currentTraceHeaders();
+  await connection.execute(
+    "INSERT INTO outbox (id, topic, event_key, event_type, payload, traceparent, tracestate) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [id, item.topic, item.key, item.schema.typeName, Buffer.from(encodeEvent(item.schema, item.event)), trace.traceparent ?? null, trace.tracestate ?? null],
+  );
+  return id;
+}
+
+export interface OutboxRelayOptions {
+  pool: Pool;
+  producer: Producer;
+  logger: Logger;
+  /** CloudEvents source, e.g. `/shopmesh/identity`. */
+  source: string;
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+export interface OutboxRelay {
+  start(): void;
+  /** Publish soon (call after a commit that wrote outbox rows) instead of waiting for the poll. */
+  nudge(): void;
+  /** Finishes the batch in hand, then stops. */
+  stop(): Promise<void>;
+  /** Publishes what is pending now; resolves with the number of events sent. */
+  drainOnce(): Promise<number>;
+}
+
+interface OutboxRow extends RowDataPacket {
+  id: string;
+  topic: string;
+  event_key: string;
+  event_type: string;
+  payload: Buffer;
+  traceparent: string | null;
+  tracestate: string | null;
+  created_at: Date;
+}
+
+/**
+ * Publishes committed outbox rows to Kafka in id order and marks them published.
+ * Only one relay per database publishes at a time (a named MySQL lock), which keeps
+ * per-aggregate order and means replicas never publish the same row twice in normal
+ * operation; the rows themselves are claimed with FOR UPDATE so a stale lock holder
+ * cannot interleave. A crash between send and mark re-sends on restart (at-least-once),
+ * which consumers absorb by event id.
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { pool, producer, logger } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  const batchSize = options.batchSize ?? 200;
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let stopped = true;
+  let pending: Promise<unknown> = Promise.resolve();
+  let lockConnection: PoolConnection | undefined;
+
+  async function holdLeadership(): Promise<boolean> {
+    if (lockConnection) return true;
+    const connection = await pool.getConnection();
+    const [rows] = await connection.query<RowDataPacket[]>("SELECT GET_LOCK(CONCAT('shopmesh_outbox_relay_', DATABASE()), 0) AS acquired");
+    if (rows[0]?.["acquired"] === 1) {
+      lockConnection = connection;
+      return true;
+    }
+    connection.release();
+    return false;
+  }
+
+  async function publishBatch(): Promise<number> {
+    if (!(await holdLeadership())) return 0;
+    const connection = lockConnection!;
+    await connection.beginTransaction();
+    try {
+      const [rows] = await connection.query<OutboxRow[]>(
+        "SELECT id, topic, event_key, event_type, payload, traceparent, tracestate, created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE",
+        [batchSize],
+      );
+      if (rows.length === 0) {
+        await connection.commit();
+        return 0;
+      }
+      const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: ReturnType<typeof cloudEventHeaders> }>>();
+      for (const row of rows) {
+        const envelope: EventEnvelope = {
+          id: row.id,
+          type: row.event_type,
+          source: options.source,
+          time: row.created_at.toISOString(),
+          key: row.event_key,
+          payload: row.payload,
+          traceparent: row.traceparent ?? undefined,
+          tracestate: row.tracestate ?? undefined,
+        };
+        const list = byTopic.get(row.topic) ?? [];
+        list.push({ key: row.event_key, value: row.payload, headers: cloudEventHeaders(envelope) });
+        byTopic.set(row.topic, list);
+      }
+      await producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      await connection.query("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (?)", [rows.map((row) => row.id)]);
+      await connection.commit();
+      return rows.length;
+    } catch (err) {
+      await connection.rollback().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function drainOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sent = await publishBatch();
+      total += sent;
+      if (sent < batchSize) return total;
+    }
+  }
+
+  async function tick(): Promise<void> {
+    if (running || stopped) return;
+    running = true;
+    try {
+      await drainOnce();
+    } catch (err) {
+      logger.warn({ err }, "outbox relay batch failed; will retry");
+      // A broken lock connection must be replaced, or no relay would ever take over.
+      lockConnection?.destroy();
+      lockConnection = undefined;
+    } finally {
+      running = false;
+      if (!stopped) timer = setTimeout(() => void (pending = tick()), pollIntervalMs);
+    }
+  }
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      pending = tick();
+    },
+    nudge() {
+      if (stopped || running) return;
+      clearTimeout(timer);
+      pending = tick();
+    },
+    drainOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await pending.catch(() => undefined);
+      if (lockConnection) {
+        await lockConnection.query("SELECT RELEASE_LOCK(CONCAT('shopmesh_outbox_relay_', DATABASE()))").catch(() => undefined);
+        lockConnection.release();
+        lockConnection = undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,183 @@
+import * as grpc from "@grpc/grpc-js";
+import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  wrap,
+  type IPolicy,
+} from "cockatiel";
+import type { Logger } from "../logger.js";
+import type { ServiceMetrics } from "../metrics.js";
+import { inboundScope } from "./context.js";
+import { grpcMethodDefinition } from "./grpc-transport.js";
+import { methodPolicy } from "./policy.js";
+
+export interface CallOptions {
+  /** Per-call budget; the effective deadline is the sooner of this and the inbound request's. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Extra metadata. `authorization` is forwarded from the inbound request by default. */
+  headers?: Record<string, string>;
+}
+
+/** A typed stub: one async function per unary method, an async iterable per streaming one. */
+export type GrpcClient<S extends DescService> = {
+  [K in keyof S["method"]]: S["method"][K] extends DescMethodUnary<infer I, infer O>
+    ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+    : S["method"][K] extends DescMethodServerStreaming<infer I, infer O>
+      ? (request: MessageInitShape<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+      : never;
+} & { close(): void };
+
+export interface GrpcClientOptions {
+  /** `host:port`, or `dns:///name:port` for round_robin over every address a (headless) name has. */
+  address: string;
+  logger: Logger;
+  metrics?: ServiceMetrics;
+  /** Deadline when neither the call nor the inbound request sets one (default 2 s). */
+  defaultTimeoutMs?: number;
+  /** Consecutive failures that open the breaker (default 5) and how long it stays open (default 5 s). */
+  breakerThreshold?: number;
+  breakerHalfOpenAfterMs?: number;
+  /** Retries for methods the contract marks idempotent (default 2). */
+  maxRetries?: number;
+  /** Concurrent calls allowed to this downstream before new ones are rejected fast (default 200). */
+  maxConcurrent?: number;
+}
+
+/** Faults that say the downstream is unhealthy; client mistakes (NOT_FOUND, ...) do not trip the breaker. */
+const TRANSIENT = new Set<Code>([Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Internal, Code.Unknown]);
+const isTransient = (err: Error) => err instanceof ConnectError && TRANSIENT.has(err.code);
+
+const tracer = trace.getTracer("shopmesh.rpc");
+const metadataSetter = { set: (carrier: grpc.Metadata, key: string, value: string) => carrier.set(key, value) };
+
+function toConnectError(err: grpc.ServiceError): ConnectError {
+  return new ConnectError(err.details || err.message, (err.code as number as Code) ?? Code.Unknown);
+}
+
+/**
+ * Builds a typed grpc-js client for a downstream service from its generated descriptor.
+ * Every call has a deadline (propagated from the request being served), carries the trace
+ * context and the caller's token, and goes through a per-downstream bulkhead and circuit
+ * breaker; idempotent methods (per the contract's policy) are retried with backoff.
+ */
+export function createGrpcClient<S extends DescService>(service: S, options: GrpcClientOptions): GrpcClient<S> {
+  const channelOptions: grpc.ChannelOptions = {
+    "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.enable_retries": 0,
+  };
+  const client = new grpc.Client(options.address, grpc.credentials.createInsecure(), channelOptions);
+  const target = service.typeName;
+  const breaker = circuitBreaker(handleWhen(isTransient), {
+    halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5_000,
+    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+  });
+  breaker.onStateChange((state) => options.logger.warn({ downstream: target, state }, "circuit breaker state changed"));
+  const limiter = bulkhead(options.maxConcurrent ?? 200, 0);
+  const retryIdempotent = retry(handleWhen((err) => err instanceof ConnectError && err.code === Code.Unavailable), {
+    maxAttempts: options.maxRetries ?? 2,
+    backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+  });
+  const guarded: IPolicy = wrap(limiter, breaker);
+  const guardedWithRetry: IPolicy = wrap(retryIdempotent, limiter, breaker);
+
+  function deadlineFor(method: DescMethod, callOptions: CallOptions | undefined): number {
+    const scope = inboundScope.getStore();
+    const budget = callOptions?.timeoutMs ?? (methodPolicy(method).timeoutMs || options.defaultTimeoutMs || 2_000);
+    const own = Date.now() + budget;
+    return scope?.deadline !== undefined ? Math.min(own, scope.deadline) : own;
+  }
+
+  function metadataFor(callOptions: CallOptions | undefined): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    const authorization = inboundScope.getStore()?.authorization;
+    if (authorization) metadata.set("authorization", authorization);
+    for (const [key, value] of Object.entries(callOptions?.headers ?? {})) metadata.set(key, value);
+    propagation.inject(context.active(), metadata, metadataSetter);
+    return metadata;
+  }
+
+  function translate(err: unknown): never {
+    if (err instanceof BrokenCircuitError) throw new ConnectError(`${target} unavailable (circuit open)`, Code.Unavailable);
+    if (err instanceof BulkheadRejectedError) throw new ConnectError(`${target} overloaded`, Code.Unavailable);
+    throw err;
+  }
+
+  function unary(method: DescMethod) {
+    const definition = grpcMethodDefinition(method);
+    const policy = methodPolicy(method).idempotent ? guardedWithRetry : guarded;
+    return async (request: unknown, callOptions?: CallOptions) => {
+      const started = performance.now();
+      const span = tracer.startSpan(`${target}/${method.name}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { "rpc.system": "grpc", "rpc.service": target, "rpc.method": method.name },
+      });
+      let code = "OK";
+      try {
+        return await context.with(trace.setSpan(context.active(), span), () =>
+          policy.execute(({ signal }) => {
+            const deadline = deadlineFor(method, callOptions);
+            return new Promise((resolve, reject) => {
+              const call = client.makeUnaryRequest(
+                definition.path,
+                definition.requestSerialize,
+                definition.responseDeserialize,
+                request,
+                metadataFor(callOptions),
+                { deadline },
+                (err, response) => (err ? reject(toConnectError(err)) : resolve(response)),
+              );
+              const cancel = () => call.cancel();
+              signal.addEventListener("abort", cancel, { once: true });
+              callOptions?.signal?.addEventListener("abort", cancel, { once: true });
+            });
+          }),
+        );
+      } catch (err) {
+        code = err instanceof ConnectError ? Code[err.code] : "UNKNOWN";
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        return translate(err);
+      } finally {
+        span.setAttribute("rpc.grpc.status_code", code === "OK" ? 0 : (Code[code as keyof typeof Code] ?? 2));
+        span.end();
+        options.metrics?.clientDuration.observe({ target, method: method.name, code }, (performance.now() - started) / 1000);
+      }
+    };
+  }
+
+  function serverStream(method: DescMethod) {
+    const definition = grpcMethodDefinition(method);
+    return (request: unknown, callOptions?: CallOptions): AsyncIterable<unknown> => ({
+      async *[Symbol.asyncIterator]() {
+        const metadata = metadataFor(callOptions);
+        const deadline = callOptions?.timeoutMs !== undefined ? Date.now() + callOptions.timeoutMs : Infinity;
+        const call = client.makeServerStreamRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request, metadata, { deadline });
+        callOptions?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+        try {
+          for await (const message of call) yield message;
+        } catch (err) {
+          throw toConnectError(err as grpc.ServiceError);
+        } finally {
+          call.cancel();
+        }
+      },
+    });
+  }
+
+  const stub: Record<string, unknown> = { close: () => client.close() };
+  for (const method of service.methods) {
+    if (method.methodKind === "unary") stub[method.localName] = unary(method);
+    else if (method.methodKind === "server_streaming") stub[method.localName] = serverStream(method);
+  }
+  return stub as GrpcClient<S>;
+}

@@ -1,0 +1,167 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { create, fromBinary, toBinary, type DescFile, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, type DescriptorProto } from "@bufbuild/protobuf/wkt";
+import { createContextValues, createHandlerContext, type ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { transportKey } from "./context.js";
+
+/**
+ * grpc-js service definition derived from a protobuf-es service descriptor: the same
+ * generated code serves both transports; no second code generator, no .proto at run time.
+ */
+export function grpcServiceDefinition(service: DescService): grpc.ServiceDefinition {
+  return Object.fromEntries(service.methods.map((method) => [method.localName, grpcMethodDefinition(method)]));
+}
+
+export function grpcMethodDefinition(method: DescMethod): grpc.MethodDefinition<unknown, unknown> {
+  return {
+    path: `/${method.parent.typeName}/${method.name}`,
+    requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
+    responseStream: method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming",
+    originalName: method.localName,
+    requestSerialize: (value) => Buffer.from(toBinary(method.input, create(method.input, value as never))),
+    requestDeserialize: (bytes) => fromBinary(method.input, bytes),
+    responseSerialize: (value) => Buffer.from(toBinary(method.output, create(method.output, value as never))),
+    responseDeserialize: (bytes) => fromBinary(method.output, bytes),
+  };
+}
+
+function metadataToHeaders(metadata: grpc.Metadata): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(metadata.getMap())) {
+    if (typeof value === "string") headers.set(key, value);
+  }
+  return headers;
+}
+
+function headersToMetadata(headers: Headers): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  headers.forEach((value, key) => metadata.set(key, value));
+  return metadata;
+}
+
+function handlerContext(method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, shutdownSignal: AbortSignal): HandlerContext {
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const requestSignal = new AbortController();
+  call.once("cancelled", () => requestSignal.abort(new Error("cancelled by client")));
+  const values = createContextValues().set(transportKey, "grpc");
+  return createHandlerContext({
+    service: method.parent,
+    method,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: `/${method.parent.typeName}/${method.name}`,
+    requestHeader: metadataToHeaders(call.metadata),
+    ...(Number.isFinite(deadlineMs) ? { timeoutMs: Math.max(0, deadlineMs - Date.now()) } : {}),
+    requestSignal: requestSignal.signal,
+    shutdownSignal,
+    contextValues: values,
+  });
+}
+
+/** Pipeline errors are ConnectErrors; Connect codes are the gRPC codes by number. */
+function toServiceError(err: unknown): Partial<grpc.StatusObject> {
+  const connectError = err as ConnectError;
+  return { code: connectError.code as number as grpc.status, details: connectError.rawMessage ?? "internal error", metadata: headersToMetadata(connectError.metadata ?? new Headers()) };
+}
+
+/** grpc-js handlers that call the (already wrapped) implementation. */
+export function grpcHandlers(service: DescService, impl: ServiceImpl<DescService>, shutdownSignal: AbortSignal): grpc.UntypedServiceImplementation {
+  const handlers: grpc.UntypedServiceImplementation = {};
+  const implByName = impl as unknown as Record<string, (request: unknown, ctx: HandlerContext) => unknown>;
+  for (const method of service.methods) {
+    const fn = implByName[method.localName]!;
+    if (method.methodKind === "unary") {
+      handlers[method.localName] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const ctx = handlerContext(method, call, shutdownSignal);
+        Promise.resolve(fn(call.request, ctx)).then(
+          (response) => callback(null, response, headersToMetadata(ctx.responseTrailer)),
+          (err: unknown) => callback(toServiceError(err)),
+        );
+      };
+    } else if (method.methodKind === "server_streaming") {
+      handlers[method.localName] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const ctx = handlerContext(method, call, shutdownSignal);
+        void (async () => {
+          try {
+            for await (const message of fn(call.request, ctx) as AsyncIterable<unknown>) {
+              if (call.cancelled) break;
+              if (!call.write(message)) await new Promise((resolve) => call.once("drain", resolve));
+            }
+            call.end(headersToMetadata(ctx.responseTrailer));
+          } catch (err) {
+            call.emit("error", toServiceError(err));
+          }
+        })();
+      };
+    }
+  }
+  return handlers;
+}
+
+/**
+ * A package definition in the shape @grpc/reflection reads: every file a service needs,
+ * with its imports, as serialized FileDescriptorProtos taken from the generated code.
+ */
+export function reflectionPackageDefinition(services: DescService[]): Record<string, { fileDescriptorProtos: Buffer[] }> {
+  const files = new Map<string, DescFile>();
+  const visit = (file: DescFile) => {
+    if (files.has(file.proto.name)) return;
+    files.set(file.proto.name, file);
+    file.dependencies.forEach(visit);
+  };
+  services.forEach((service) => visit(service.file));
+  const fileDescriptorProtos = [...files.values()].map((file) => Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)));
+  const definition: Record<string, { fileDescriptorProtos: Buffer[] }> = {};
+  for (const service of services) definition[service.typeName] = { fileDescriptorProtos };
+  return { ...operatorServicesDefinition(), ...definition };
+}
+
+let operatorServices: Record<string, { fileDescriptorProtos: Buffer[] }> | undefined;
+
+/**
+ * Health and reflection are grpc-node's own services; their descriptors come from the
+ * .proto files those packages ship (read once), so `grpcurl list` shows them too.
+ */
+function operatorServicesDefinition(): Record<string, { fileDescriptorProtos: Buffer[] }> {
+  if (!operatorServices) {
+    const require = createRequire(import.meta.url);
+    const healthProto = join(dirname(require.resolve("grpc-health-check/package.json")), "proto/health/v1/health.proto");
+    const reflectionProto = join(dirname(require.resolve("@grpc/reflection")), "../proto/grpc/reflection/v1/reflection.proto");
+    const loaded = loadSync([healthProto, reflectionProto]);
+    operatorServices = {};
+    // proto-loader puts the file descriptors on message types, not on services.
+    for (const [service, message] of [
+      ["grpc.health.v1.Health", "grpc.health.v1.HealthCheckRequest"],
+      ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1.ServerReflectionRequest"],
+    ] as const) {
+      const entry = loaded[message] as { fileDescriptorProtos?: Buffer[] } | undefined;
+      if (entry?.fileDescriptorProtos) operatorServices[service] = { fileDescriptorProtos: entry.fileDescriptorProtos.map(fixMapEntryNames) };
+    }
+  }
+  return operatorServices;
+}
+
+/**
+ * protobufjs names implicit map entry types differently from protoc ("statuses_Entry"-like),
+ * which strict clients such as grpcurl reject; rename them the way protoc does.
+ */
+function fixMapEntryNames(bytes: Buffer): Buffer {
+  const file = fromBinary(FileDescriptorProtoSchema, bytes);
+  const fixMessage = (message: DescriptorProto, scope: string) => {
+    const fullName = `${scope}.${message.name}`;
+    for (const field of message.field) {
+      const entry = message.nestedType.find((nested) => nested.options?.mapEntry && (field.typeName === nested.name || field.typeName.endsWith(`.${nested.name}`)));
+      if (!entry) continue;
+      const expected = field.name.replace(/(?:^|_)([a-z0-9])/g, (_m, c: string) => c.toUpperCase()) + "Entry";
+      entry.name = expected;
+      field.typeName = `${fullName}.${expected}`;
+    }
+    message.nestedType.forEach((nested) => fixMessage(nested, fullName));
+  };
+  file.messageType.forEach((message) => fixMessage(message, `.${file.package}`));
+  return Buffer.from(toBinary(FileDescriptorProtoSchema, file));
+}

@@ -1,0 +1,227 @@
+import * as http from "node:http";
+import * as net from "node:net";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import type { Logger } from "../logger.js";
+import { createServiceMetrics, type ServiceMetrics } from "../metrics.js";
+import type { TokenVerifier } from "./auth.js";
+import { grpcHandlers, grpcServiceDefinition, reflectionPackageDefinition } from "./grpc-transport.js";
+import { wrapServiceImpl } from "./pipeline.js";
+import { createRequestValidator } from "./validation.js";
+
+/** A service implementation to serve, typed against its generated descriptor. */
+export interface ServiceRegistration<S extends DescService = DescService> {
+  service: S;
+  impl: ServiceImpl<S>;
+}
+
+export function registration<S extends DescService>(service: S, impl: ServiceImpl<S>): ServiceRegistration {
+  return { service, impl } as unknown as ServiceRegistration;
+}
+
+/** A plain HTTP endpoint served beside the RPCs on the HTTP/1.1 side (JWKS, webhooks). */
+export interface HttpRoute {
+  method: "GET" | "POST";
+  path: string;
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
+}
+
+/** A dependency the service cannot work without; readiness is false while any check fails. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export interface RpcServerOptions {
+  name: string;
+  services: ServiceRegistration[];
+  logger: Logger;
+  verifier?: TokenVerifier;
+  httpRoutes?: HttpRoute[];
+  readiness?: ReadinessCheck[];
+  readinessIntervalMs?: number;
+  metrics?: ServiceMetrics;
+}
+
+export interface RpcServer {
+  /** Binds one port for both transports; resolves with the bound port (0 picks a free one). */
+  listen(port: number, host: string): Promise<number>;
+  /** Runs the readiness checks now and reports the result through health. */
+  checkReadiness(): Promise<boolean>;
+  /** NOT_SERVING first, then stop accepting, drain in-flight calls up to `graceMs`, then close. */
+  shutdown(graceMs: number): Promise<void>;
+  readonly metrics: ServiceMetrics;
+}
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+/**
+ * Serves each registered implementation over two transports on one port:
+ *   - HTTP/2 prior knowledge -> @grpc/grpc-js (internal stubs, grpcurl), with
+ *     grpc.health.v1 (real readiness) and server reflection;
+ *   - HTTP/1.1 -> @connectrpc/connect-node (Connect JSON/binary, gRPC-Web) plus plain
+ *     HTTP routes: /healthz, /readyz, /metrics and any `httpRoutes`.
+ * Both transports call the same wrapped implementation, so the pipeline is identical.
+ */
+export function createRpcServer(options: RpcServerOptions): RpcServer {
+  const { logger } = options;
+  const metrics = options.metrics ?? createServiceMetrics(options.name);
+  const shutdownController = new AbortController();
+  let inFlightCount = 0;
+  let idleWaiters: Array<() => void> = [];
+  const inFlight = {
+    enter: () => void inFlightCount++,
+    leave: () => {
+      inFlightCount--;
+      if (inFlightCount === 0) {
+        idleWaiters.forEach((wake) => wake());
+        idleWaiters = [];
+      }
+    },
+  };
+  const validator = createRequestValidator();
+  const wrapped = options.services.map(({ service, impl }) => ({
+    service,
+    impl: wrapServiceImpl(service, impl, { serviceName: options.name, logger, validator, verifier: options.verifier, metrics, inFlight }),
+  }));
+
+  // gRPC side
+  const grpcServer = new grpc.Server({ "grpc.keepalive_permit_without_calls": 1, "grpc.max_receive_message_length": 4 * 1024 * 1024 });
+  for (const { service, impl } of wrapped) {
+    grpcServer.addService(grpcServiceDefinition(service), grpcHandlers(service, impl as ServiceImpl<DescService>, shutdownController.signal));
+  }
+  const serviceNames = wrapped.map(({ service }) => service.typeName);
+  const health = new HealthImplementation(Object.fromEntries([["", "NOT_SERVING"], ...serviceNames.map((name) => [name, "NOT_SERVING"])]));
+  health.addToServer(grpcServer);
+  new ReflectionService(reflectionPackageDefinition(wrapped.map(({ service }) => service)) as never).addToServer(grpcServer);
+  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+
+  // HTTP/1.1 side
+  let ready = false;
+  let shuttingDown = false;
+  const routes = new Map<string, HttpRoute>();
+  const addRoute = (route: HttpRoute) => routes.set(`${route.method} ${route.path}`, route);
+  addRoute({ method: "GET", path: "/healthz", handler: (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("ok\n") });
+  addRoute({
+    method: "GET",
+    path: "/readyz",
+    handler: (_req, res) => void res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : "not ready\n"),
+  });
+  addRoute({
+    method: "GET",
+    path: "/metrics",
+    handler: async (_req, res) => void res.writeHead(200, { "content-type": metrics.registry.contentType }).end(await metrics.registry.metrics()),
+  });
+  options.httpRoutes?.forEach(addRoute);
+
+  const connectHandler = connectNodeAdapter({
+    routes: (router) => {
+      for (const { service, impl } of wrapped) router.service(service, impl as ServiceImpl<DescService>);
+    },
+    shutdownSignal: shutdownController.signal,
+    readMaxBytes: 4 * 1024 * 1024,
+    // Only HTTP/1.1 reaches connect-node here (HTTP/2 goes to grpc-js), so these are http1 objects.
+    fallback: (request, response) => {
+      const req = request as http.IncomingMessage;
+      const res = response as http.ServerResponse;
+      const route = routes.get(`${req.method ?? "GET"} ${(req.url ?? "/").split("?")[0]}`);
+      if (!route) {
+        res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+        return;
+      }
+      Promise.resolve(route.handler(req, res)).catch((err: unknown) => {
+        logger.error({ err, path: route.path }, "http route failed");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end("internal error\n");
+      });
+    },
+  });
+  const httpServer = http.createServer({ keepAliveTimeout: 65_000 }, connectHandler);
+
+  // One port: sniff the first bytes of each connection.
+  const sockets = new Set<net.Socket>();
+  const netServer = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.once("data", (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      const probe = first.subarray(0, Math.min(first.length, H2_PREFACE.length));
+      if (probe.equals(H2_PREFACE.subarray(0, probe.length)) && probe.length >= 3) {
+        injector.injectConnection(socket);
+      } else {
+        httpServer.emit("connection", socket);
+      }
+      process.nextTick(() => socket.resume());
+    });
+  });
+
+  const checks = options.readiness ?? [];
+  async function checkReadiness(): Promise<boolean> {
+    if (shuttingDown) return false;
+    const failures: string[] = [];
+    await Promise.all(
+      checks.map(async ({ name, check }) => {
+        try {
+          await check();
+        } catch (err) {
+          failures.push(name);
+          logger.warn({ err, dependency: name }, "readiness check failed");
+        }
+      }),
+    );
+    const nowReady = failures.length === 0 && !shuttingDown;
+    if (nowReady !== ready) logger.info({ ready: nowReady, failing: failures }, "readiness changed");
+    ready = nowReady;
+    const status = ready ? "SERVING" : "NOT_SERVING";
+    health.setStatus("", status);
+    serviceNames.forEach((name) => health.setStatus(name, status));
+    return ready;
+  }
+  let readinessTimer: NodeJS.Timeout | undefined;
+
+  return {
+    metrics,
+    checkReadiness,
+    async listen(port, host) {
+      await new Promise<void>((resolve, reject) => {
+        netServer.once("error", reject);
+        netServer.listen(port, host, () => {
+          netServer.off("error", reject);
+          resolve();
+        });
+      });
+      await checkReadiness();
+      readinessTimer = setInterval(() => void checkReadiness(), options.readinessIntervalMs ?? 5_000);
+      readinessTimer.unref();
+      const address = netServer.address() as net.AddressInfo;
+      logger.info({ port: address.port, host, services: serviceNames }, "listening (gRPC over h2c, Connect/gRPC-Web over HTTP/1.1)");
+      return address.port;
+    },
+    async shutdown(graceMs) {
+      shuttingDown = true;
+      ready = false;
+      clearInterval(readinessTimer);
+      health.setStatus("", "NOT_SERVING");
+      serviceNames.forEach((name) => health.setStatus(name, "NOT_SERVING"));
+      netServer.close();
+      injector.drain(graceMs);
+      httpServer.closeIdleConnections();
+      if (inFlightCount > 0) {
+        await Promise.race([
+          new Promise<void>((resolve) => idleWaiters.push(resolve)),
+          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+        ]);
+      }
+      shutdownController.abort(new Error("server shutting down"));
+      grpcServer.forceShutdown();
+      httpServer.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
+      logger.info({ abandoned: inFlightCount }, "server stopped");
+    },
+  };
+}

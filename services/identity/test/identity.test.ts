@@ -1,0 +1,216 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import { Kafka, logLevel } from "kafkajs";
+import mysql from "mysql2/promise";
+import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
+import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
+import { decodeEvent, headerString, TOPICS } from "@shopmesh/platform";
+import { connectClient, dropDatabase, eventually, grpcClient, TEST_KAFKA_BROKERS, TEST_MYSQL, testDatabaseName, testLogger } from "@shopmesh/platform/testing";
+import { buildIdentity, type IdentityApp } from "../src/app.js";
+import { loadIdentityConfig } from "../src/config.js";
+
+const database = testDatabaseName("identity");
+const adminEmail = "root-admin@shopmesh.test";
+const adminPassword = "admin-password-for-tests";
+let keyDir: string;
+let app: IdentityApp;
+let port: number;
+
+const buildRegistration = (overrides: Partial<{ email: string; password: string; displayName: string }> = {}) => ({
+  email: `user-${Math.random().toString(16).slice(2)}@example.com`,
+  password: "correct horse battery",
+  displayName: "Jane Shopper",
+  ...overrides,
+});
+
+async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (err) {
+    const connectError = ConnectError.from(err);
+    expect(Code[connectError.code]).toBe(Code[code]);
+    return connectError;
+  }
+  throw new Error(`expected ${Code[code]}, but the call succeeded`);
+}
+
+async function countUsers(email: string): Promise<number> {
+  const connection = await mysql.createConnection({ ...TEST_MYSQL, database });
+  try {
+    const [rows] = await connection.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM users WHERE email = ?", [email]);
+    return Number(rows[0]!["n"]);
+  } finally {
+    await connection.end();
+  }
+}
+
+beforeAll(async () => {
+  keyDir = await mkdtemp(join(tmpdir(), "identity-test-"));
+  const config = loadIdentityConfig({
+    ...process.env,
+    NODE_ENV: "test",
+    IDENTITY_DATABASE: database,
+    JWT_SIGNING_KEY_FILE: join(keyDir, "key.pem"),
+    IDENTITY_ADMIN_EMAIL: adminEmail,
+    IDENTITY_ADMIN_PASSWORD: adminPassword,
+    LOGIN_MAX_FAILURES: "3",
+  });
+  app = await buildIdentity(config, testLogger("identity"));
+  port = await app.server.listen(0, "127.0.0.1");
+});
+
+afterAll(async () => {
+  await app.server.shutdown(1_000);
+  for (const closer of app.closers) await closer.close();
+  await dropDatabase(database);
+  await rm(keyDir, { recursive: true, force: true });
+});
+
+describe("identity over Connect (HTTP/1.1, as through the edge)", () => {
+  const client = () => connectClient(IdentityService, port);
+
+  test("a new customer registers and gets a token pair whose access token verifies against the published JWKS", async () => {
+    const registration = buildRegistration({ email: "Jane.Doe@Example.com" });
+    const response = await client().register(registration);
+
+    expect(response.user?.email).toBe("jane.doe@example.com");
+    expect(response.user?.roles).toEqual(["customer"]);
+    expect(response.tokens?.tokenType).toBe("Bearer");
+    const jwks = createRemoteJWKSet(new URL(`http://127.0.0.1:${port}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(response.tokens!.accessToken, jwks, { issuer: "shopmesh-identity", audience: "shopmesh" });
+    expect(payload.sub).toBe(response.user?.id);
+    expect(payload["roles"]).toEqual(["customer"]);
+  });
+
+  test("when the email is malformed and the password too short, then INVALID_ARGUMENT lists both fields and no account is created", async () => {
+    const error = await expectCode(client().register(buildRegistration({ email: "not-an-email", password: "short" })), Code.InvalidArgument);
+    expect(error.rawMessage).toContain("email");
+    expect(error.rawMessage).toContain("password");
+    expect(error.details.length).toBe(1);
+    expect(await countUsers("not-an-email")).toBe(0);
+  });
+
+  test("when the email is already taken (in any letter case), then ALREADY_EXISTS", async () => {
+    const registration = buildRegistration();
+    await client().register(registration);
+    await expectCode(client().register({ ...registration, email: registration.email.toUpperCase() }), Code.AlreadyExists);
+    expect(await countUsers(registration.email)).toBe(1);
+  });
+
+  test("when the password is wrong or the email unknown, then UNAUTHENTICATED with the same message", async () => {
+    const registration = buildRegistration();
+    await client().register(registration);
+    const wrongPassword = await expectCode(client().login({ email: registration.email, password: "wrong password!" }), Code.Unauthenticated);
+    const unknownEmail = await expectCode(client().login({ email: "nobody@example.com", password: "wrong password!" }), Code.Unauthenticated);
+    expect(wrongPassword.rawMessage).toBe(unknownEmail.rawMessage);
+    expect(wrongPassword.rawMessage).not.toMatch(/password is wrong|no such user|unknown/i);
+  });
+
+  test("after too many failed sign-ins an account is locked even for the right password", async () => {
+    const registration = buildRegistration();
+    await client().register(registration);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expectCode(client().login({ email: registration.email, password: "wrong password!" }), Code.Unauthenticated);
+    }
+    await expectCode(client().login({ email: registration.email, password: registration.password }), Code.ResourceExhausted);
+  });
+
+  test("refresh rotates the token; presenting the rotated token again revokes the whole session", async () => {
+    const registration = buildRegistration();
+    await client().register(registration);
+    const { tokens: first } = await client().login({ email: registration.email, password: registration.password });
+    const { tokens: second } = await client().refresh({ refreshToken: first!.refreshToken });
+    expect(second!.refreshToken).not.toBe(first!.refreshToken);
+
+    await expectCode(client().refresh({ refreshToken: first!.refreshToken }), Code.Unauthenticated);
+    // The thief's replay also killed the legitimate holder's newer token.
+    await expectCode(client().refresh({ refreshToken: second!.refreshToken }), Code.Unauthenticated);
+  });
+
+  test("logout ends the session; logging out twice is fine", async () => {
+    const { tokens } = await client().register(buildRegistration());
+    await client().logout({ refreshToken: tokens!.refreshToken });
+    await client().logout({ refreshToken: tokens!.refreshToken });
+    await expectCode(client().refresh({ refreshToken: tokens!.refreshToken }), Code.Unauthenticated);
+  });
+
+  test("GetMe needs a valid access token and returns the caller", async () => {
+    const { user, tokens } = await client().register(buildRegistration());
+    await expectCode(client().getMe({}), Code.Unauthenticated);
+    await expectCode(connectClient(IdentityService, port, { token: `${tokens!.accessToken}x` }).getMe({}), Code.Unauthenticated);
+    const me = await connectClient(IdentityService, port, { token: tokens!.accessToken }).getMe({});
+    expect(me.user?.id).toBe(user?.id);
+  });
+
+  test("GetUser is for admins: a customer gets PERMISSION_DENIED, the seeded admin gets the user", async () => {
+    const { user, tokens } = await client().register(buildRegistration());
+    await expectCode(connectClient(IdentityService, port, { token: tokens!.accessToken }).getUser({ userId: user!.id }), Code.PermissionDenied);
+    const admin = await client().login({ email: adminEmail, password: adminPassword });
+    expect(admin.user?.roles).toContain("admin");
+    const found = await connectClient(IdentityService, port, { token: admin.tokens!.accessToken }).getUser({ userId: user!.id });
+    expect(found.user?.email).toBe(user?.email);
+  });
+
+  test("an unexpected body gets a clean error, never a stack trace", async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/shopmesh.identity.v1.IdentityService/Register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
+    const body = await response.text();
+    expect(response.status).toBe(400);
+    expect(body).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+});
+
+describe("identity over gRPC (grpc-js, as internal callers and grpcurl reach it)", () => {
+  test("the same implementation answers gRPC on the same port", async () => {
+    const stub = grpcClient(IdentityService, port);
+    try {
+      const registration = buildRegistration();
+      await stub.register(registration);
+      const login = await stub.login({ email: registration.email, password: registration.password });
+      expect(login.user?.email).toBe(registration.email);
+      await expect(stub.login({ email: registration.email, password: "wrong password!" })).rejects.toMatchObject({ code: Code.Unauthenticated });
+      await expect(stub.register({ email: "x", password: "y", displayName: "" })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    } finally {
+      stub.close();
+    }
+  });
+});
+
+describe("UserRegistered through the outbox", () => {
+  test("registering publishes one UserRegistered to Kafka with CloudEvents headers", async () => {
+    const { user } = await connectClient(IdentityService, port).register(buildRegistration());
+    const kafka = new Kafka({ clientId: "identity-test", brokers: TEST_KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: `identity-test-${Date.now()}` });
+    const seen: Array<{ headers: Record<string, string | undefined>; userId: string }> = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: TOPICS.identity, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.key?.toString() !== user!.id) return;
+          seen.push({
+            headers: {
+              ce_id: headerString(message.headers, "ce_id"),
+              ce_type: headerString(message.headers, "ce_type"),
+              ce_source: headerString(message.headers, "ce_source"),
+              content_type: headerString(message.headers, "content-type"),
+            },
+            userId: decodeEvent(UserRegisteredSchema, message.value!).userId,
+          });
+        },
+      });
+      await eventually(async () => (seen.length > 0 ? true : undefined), { timeoutMs: 20_000, what: "UserRegistered on Kafka" });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.userId).toBe(user!.id);
+    expect(seen[0]!.headers).toMatchObject({ ce_type: "shopmesh.events.v1.UserRegistered", ce_source: "/shopmesh/identity", content_type: "application/protobuf" });
+  });
+});
