@@ -16,7 +16,11 @@ function serviceOf(file) {
  * independent; shared code belongs in the platform package.
  */
 const serviceBoundaries = {
-  meta: { type: "problem", schema: [], messages: { crossService: "{{from}} must not import {{target}}: services share code only through @shopmesh/platform and @shopmesh/gen" } },
+  meta: {
+    type: "problem",
+    schema: [],
+    messages: { crossService: "{{from}} must not import {{target}}: services share code only through @shopmesh/platform and @shopmesh/gen" },
+  },
   create(context) {
     const from = serviceOf(context.filename);
     if (!from) return {};
@@ -49,12 +53,12 @@ export default tseslint.config(
     rules: {
       "shopmesh/service-boundaries": "error",
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
       "no-console": "error",
     },
   },
   {
-    files: ["**/test/**/*.ts", "**/*.test.ts", "scripts/**/*.ts", "bench/**/*.ts"],
+    files: ["**/test/**/*.ts", "**/*.test.ts", "scripts/**/*.{ts,mjs,js}", "bench/**/*.{ts,mjs,js}"],
     rules: { "no-console": "off" },
   },
 );

@@ -17,3 +17,4 @@ export * from "./rpc/policy.js";
 export * from "./rpc/server.js";
 export * from "./rpc/validation.js";
 export * from "./kafka/topics.js";
+export * from "./kafka/dead-letters.js";

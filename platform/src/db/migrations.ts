@@ -13,11 +13,16 @@ export interface Migration {
   statements: string[];
 }
 
-/** Splits a migration file into statements on `;` at line ends (no procedures in migrations). */
+/**
+ * Splits a migration file into statements at a `;` that ends a line (a trailing `-- comment`
+ * may follow it). Whole-line comments are dropped; comments inside a statement are left to MySQL.
+ * Migrations hold no procedures, so no statement contains a line-ending `;` of its own.
+ */
 export function splitStatements(sql: string): string[] {
   return sql
-    .split(/;\s*(?:\r?\n|$)/)
-    .map((statement) => statement.replace(/^\s*--.*$/gm, "").trim())
+    .replace(/^\s*--.*$/gm, "")
+    .split(/;[ \t]*(?:--[^\n]*)?(?:\r?\n|$)/)
+    .map((statement) => statement.trim())
     .filter((statement) => statement.length > 0);
 }
 

@@ -53,6 +53,13 @@ export interface EventConsumerOptions {
   producer: Producer;
   maxAttempts?: number;
   initialBackoffMs?: number;
+  /**
+   * Where a consumer group with no committed offsets starts: the beginning (default, so a
+   * service deployed after events already flowed misses none) or the current end, committed
+   * before subscribing (tests: a fresh group per run sees exactly what is produced after
+   * `start()` resolved, not the topic's history).
+   */
+  startAt?: "beginning" | "end";
   onRetry?: (meta: EventMeta, attempt: number) => void;
   onDeadLetter?: (meta: EventMeta, error: string) => void;
 }
@@ -110,13 +117,13 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
           value: message.value,
           headers: {
             ...message.headers,
-            "dlq_error": error.slice(0, 2000),
-            "dlq_attempts": String(attempts),
-            "dlq_original_topic": meta.topic,
-            "dlq_original_partition": String(meta.partition),
-            "dlq_original_offset": meta.offset,
-            "dlq_consumer_group": options.groupId,
-            "dlq_time": new Date().toISOString(),
+            dlq_error: error.slice(0, 2000),
+            dlq_attempts: String(attempts),
+            dlq_original_topic: meta.topic,
+            dlq_original_partition: String(meta.partition),
+            dlq_original_offset: meta.offset,
+            dlq_consumer_group: options.groupId,
+            dlq_time: new Date().toISOString(),
           },
         },
       ],
@@ -180,7 +187,17 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
 
   return {
     consumer,
+    /** Connects and resolves once the group has assigned this member its partitions. */
     async start() {
+      const joined = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`consumer group ${options.groupId} did not join within 30 s`)), 30_000);
+        const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+          clearTimeout(timer);
+          remove();
+          resolve();
+        });
+      });
+      if (options.startAt === "end") await commitCurrentEnds(options.kafka, options.groupId, options.topics);
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics, fromBeginning: true });
       await consumer.run({
@@ -188,10 +205,28 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
         partitionsConsumedConcurrently: 3,
         eachMessage: async ({ topic, partition, message }) => process(topic, partition, message),
       });
+      await joined;
     },
     async stop() {
       stopping = true;
       await consumer.disconnect();
     },
   };
+}
+
+/** Commits the topics' high watermarks for a group that has no offsets yet. */
+async function commitCurrentEnds(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await admin.fetchOffsets({ groupId, topics });
+    for (const topic of topics) {
+      const committed = existing.find((entry) => entry.topic === topic)?.partitions.some((partition) => partition.offset !== "-1");
+      if (committed) continue;
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId, topic, partitions: ends.map(({ partition, high }) => ({ partition, offset: high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -29,10 +29,15 @@ export interface OutboxEvent<D extends DescMessage> {
 export async function appendToOutbox<D extends DescMessage>(connection: PoolConnection, item: OutboxEvent<D>): Promise<string> {
   const id = newEventId();
   const trace = currentTraceHeaders();
-  await connection.execute(
-    "INSERT INTO outbox (id, topic, event_key, event_type, payload, traceparent, tracestate) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [id, item.topic, item.key, item.schema.typeName, Buffer.from(encodeEvent(item.schema, item.event)), trace.traceparent ?? null, trace.tracestate ?? null],
-  );
+  await connection.execute("INSERT INTO outbox (id, topic, event_key, event_type, payload, traceparent, tracestate) VALUES (?, ?, ?, ?, ?, ?, ?)", [
+    id,
+    item.topic,
+    item.key,
+    item.schema.typeName,
+    Buffer.from(encodeEvent(item.schema, item.event)),
+    trace.traceparent ?? null,
+    trace.tracestate ?? null,
+  ]);
   return id;
 }
 

@@ -73,7 +73,6 @@ function toConnectError(err: grpc.ServiceError): ConnectError {
 export function createGrpcClient<S extends DescService>(service: S, options: GrpcClientOptions): GrpcClient<S> {
   const channelOptions: grpc.ChannelOptions = {
     "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
-    "grpc.keepalive_time_ms": 30_000,
     "grpc.enable_retries": 0,
   };
   const client = new grpc.Client(options.address, grpc.credentials.createInsecure(), channelOptions);
@@ -84,10 +83,13 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
   });
   breaker.onStateChange((state) => options.logger.warn({ downstream: target, state }, "circuit breaker state changed"));
   const limiter = bulkhead(options.maxConcurrent ?? 200, 0);
-  const retryIdempotent = retry(handleWhen((err) => err instanceof ConnectError && err.code === Code.Unavailable), {
-    maxAttempts: options.maxRetries ?? 2,
-    backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
-  });
+  const retryIdempotent = retry(
+    handleWhen((err) => err instanceof ConnectError && err.code === Code.Unavailable),
+    {
+      maxAttempts: options.maxRetries ?? 2,
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+    },
+  );
   const guarded: IPolicy = wrap(limiter, breaker);
   const guardedWithRetry: IPolicy = wrap(retryIdempotent, limiter, breaker);
 
@@ -135,7 +137,13 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
                 request,
                 metadataFor(callOptions),
                 { deadline },
-                (err, response) => (err ? reject(toConnectError(err)) : resolve(response)),
+                (err, response) => {
+                  // cockatiel hands every execution the same never-aborted signal: detach or each call leaks.
+                  signal.removeEventListener("abort", cancel);
+                  callOptions?.signal?.removeEventListener("abort", cancel);
+                  if (err) reject(toConnectError(err));
+                  else resolve(response);
+                },
               );
               const cancel = () => call.cancel();
               signal.addEventListener("abort", cancel, { once: true });
@@ -161,7 +169,9 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
       async *[Symbol.asyncIterator]() {
         const metadata = metadataFor(callOptions);
         const deadline = callOptions?.timeoutMs !== undefined ? Date.now() + callOptions.timeoutMs : Infinity;
-        const call = client.makeServerStreamRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request, metadata, { deadline });
+        const call = client.makeServerStreamRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request, metadata, {
+          deadline,
+        });
         callOptions?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
         try {
           for await (const message of call) yield message;

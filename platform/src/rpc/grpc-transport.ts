@@ -42,7 +42,11 @@ function headersToMetadata(headers: Headers): grpc.Metadata {
   return metadata;
 }
 
-function handlerContext(method: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, shutdownSignal: AbortSignal): HandlerContext {
+function handlerContext(
+  method: DescMethod,
+  call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+  shutdownSignal: AbortSignal,
+): HandlerContext {
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
   const requestSignal = new AbortController();
@@ -65,7 +69,11 @@ function handlerContext(method: DescMethod, call: grpc.ServerUnaryCall<unknown, 
 /** Pipeline errors are ConnectErrors; Connect codes are the gRPC codes by number. */
 function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   const connectError = err as ConnectError;
-  return { code: connectError.code as number as grpc.status, details: connectError.rawMessage ?? "internal error", metadata: headersToMetadata(connectError.metadata ?? new Headers()) };
+  return {
+    code: connectError.code as number as grpc.status,
+    details: connectError.rawMessage ?? "internal error",
+    metadata: headersToMetadata(connectError.metadata ?? new Headers()),
+  };
 }
 
 /** grpc-js handlers that call the (already wrapped) implementation. */
@@ -154,7 +162,9 @@ function fixMapEntryNames(bytes: Buffer): Buffer {
   const fixMessage = (message: DescriptorProto, scope: string) => {
     const fullName = `${scope}.${message.name}`;
     for (const field of message.field) {
-      const entry = message.nestedType.find((nested) => nested.options?.mapEntry && (field.typeName === nested.name || field.typeName.endsWith(`.${nested.name}`)));
+      const entry = message.nestedType.find(
+        (nested) => nested.options?.mapEntry && (field.typeName === nested.name || field.typeName.endsWith(`.${nested.name}`)),
+      );
       if (!entry) continue;
       const expected = field.name.replace(/(?:^|_)([a-z0-9])/g, (_m, c: string) => c.toUpperCase()) + "Entry";
       entry.name = expected;

@@ -1,5 +1,5 @@
 import type { DescMethod, DescService, MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, type ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { Logger } from "../logger.js";
 import { toConnectError } from "../errors.js";
@@ -106,14 +106,27 @@ function finish(method: DescMethod, ctx: HandlerContext, deps: PipelineDeps, spa
 
 /** Codes that mean the server failed, as opposed to the caller asking for something wrong. */
 function isServerFault(code: Code): boolean {
-  return code === Code.Internal || code === Code.Unknown || code === Code.DataLoss || code === Code.Unavailable || code === Code.DeadlineExceeded || code === Code.Unimplemented;
+  return (
+    code === Code.Internal ||
+    code === Code.Unknown ||
+    code === Code.DataLoss ||
+    code === Code.Unavailable ||
+    code === Code.DeadlineExceeded ||
+    code === Code.Unimplemented
+  );
 }
 
 function mapError(err: unknown, method: DescMethod, deps: PipelineDeps): ConnectError {
   return toConnectError(err, (cause) => deps.logger.error({ err: cause, rpc: `${method.parent.typeName}/${method.name}` }, "unexpected error"));
 }
 
-async function runUnary(method: DescMethod, handler: AnyImpl, request: MessageShape<DescMethod["input"]>, ctx: HandlerContext, deps: PipelineDeps): Promise<unknown> {
+async function runUnary(
+  method: DescMethod,
+  handler: AnyImpl,
+  request: MessageShape<DescMethod["input"]>,
+  ctx: HandlerContext,
+  deps: PipelineDeps,
+): Promise<unknown> {
   const span = startServerSpan(method, ctx, deps);
   const started = performance.now();
   deps.inFlight.enter();
@@ -134,7 +147,13 @@ async function runUnary(method: DescMethod, handler: AnyImpl, request: MessageSh
   }
 }
 
-async function* runServerStream(method: DescMethod, handler: AnyImpl, request: MessageShape<DescMethod["input"]>, ctx: HandlerContext, deps: PipelineDeps): AsyncGenerator<unknown> {
+async function* runServerStream(
+  method: DescMethod,
+  handler: AnyImpl,
+  request: MessageShape<DescMethod["input"]>,
+  ctx: HandlerContext,
+  deps: PipelineDeps,
+): AsyncGenerator<unknown> {
   const span = startServerSpan(method, ctx, deps);
   const active = trace.setSpan(context.active(), span);
   const scope = scopeOf(ctx);

@@ -212,10 +212,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       injector.drain(graceMs);
       httpServer.closeIdleConnections();
       if (inFlightCount > 0) {
-        await Promise.race([
-          new Promise<void>((resolve) => idleWaiters.push(resolve)),
-          new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
-        ]);
+        await Promise.race([new Promise<void>((resolve) => idleWaiters.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
       }
       shutdownController.abort(new Error("server shutting down"));
       grpcServer.forceShutdown();

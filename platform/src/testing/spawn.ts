@@ -23,10 +23,14 @@ export interface SpawnedService {
  * `npm start` does, on a free port. Resolves when it logs that it is listening. Used by
  * tests that cross service boundaries without importing another service's source.
  */
-export async function spawnService(name: string, env: Record<string, string> = {}, options: { timeoutMs?: number } = {}): Promise<SpawnedService> {
+export async function spawnService(
+  name: string,
+  env: Record<string, string> = {},
+  options: { timeoutMs?: number; /** Port variable when it is not `<NAME>_PORT` (the manifest's `portEnv`). */ portEnv?: string } = {},
+): Promise<SpawnedService> {
   const main = join(REPO_ROOT, "services", name, "dist", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
-  const portEnv = `${name.toUpperCase()}_PORT`;
+  const portEnv = options.portEnv ?? `${name.toUpperCase()}_PORT`;
   const child = spawn(process.execPath, ["--enable-source-maps", main], {
     cwd: REPO_ROOT,
     env: { ...process.env, OTEL_SDK_DISABLED: "true", LOG_LEVEL: "info", NODE_ENV: "test", [portEnv]: "0", ...env },
@@ -35,7 +39,10 @@ export async function spawnService(name: string, env: Record<string, string> = {
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 30_000} ms:\n${output.slice(-30).join("\n")}`)), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 30_000} ms:\n${output.slice(-30).join("\n")}`)),
+      options.timeoutMs ?? 30_000,
+    );
     const onLine = (line: string) => {
       output.push(line);
       if (!line.includes('"listening')) return;

@@ -105,7 +105,13 @@ export async function buildIdentity(config: IdentityConfig, logger: Logger): Pro
 }
 
 /** Creates the configured admin account when it does not exist (idempotent across replicas). */
-async function ensureAdmin(users: ReturnType<typeof createUserStore>, pool: Parameters<typeof withTransaction>[0], email: string, password: string, logger: Logger) {
+async function ensureAdmin(
+  users: ReturnType<typeof createUserStore>,
+  pool: Parameters<typeof withTransaction>[0],
+  email: string,
+  password: string,
+  logger: Logger,
+) {
   const normalized = normalizeEmail(email);
   if (await users.findByEmail(normalized)) return;
   try {

@@ -11,11 +11,19 @@ export const identityConfigShape = {
   ...kafkaConfig,
   ...tokenConfig,
   IDENTITY_PORT: port(50051),
-  IDENTITY_DATABASE: z.string().regex(/^[a-z0-9_]+$/).default("shopmesh_identity"),
+  IDENTITY_DATABASE: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .default("shopmesh_identity"),
   /** PKCS#8 PEM of the ES256 signing key. Created on first start outside production. */
   JWT_SIGNING_KEY_FILE: devDefault(".shopmesh/keys/jwt-signing-key.pem"),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
-  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(3600).max(90 * 86400).default(30 * 86400),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(3600)
+    .max(90 * 86400)
+    .default(30 * 86400),
   /** The first admin account, created at start when missing. */
   IDENTITY_ADMIN_EMAIL: devDefault("admin@shopmesh.local"),
   IDENTITY_ADMIN_PASSWORD: devDefault("admin-password"),

@@ -29,11 +29,6 @@ export function createIdentityServer(deps: IdentityServerDeps): RpcServer {
         handler: (_req, res) => void res.writeHead(200, { "content-type": "application/jwk-set+json", "cache-control": "public, max-age=300" }).end(jwksBody),
       },
     ],
-    readiness: [
-      { name: "mysql", check: () => pingMysql(deps.pool) },
-      { name: "redis", check: () => pingRedis(deps.redis) },
-      ...(deps.extraReadiness ?? []),
-    ],
+    readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }, { name: "redis", check: () => pingRedis(deps.redis) }, ...(deps.extraReadiness ?? [])],
   });
 }
-

@@ -211,6 +211,10 @@ describe("UserRegistered through the outbox", () => {
     }
     expect(seen).toHaveLength(1);
     expect(seen[0]!.userId).toBe(user!.id);
-    expect(seen[0]!.headers).toMatchObject({ ce_type: "shopmesh.events.v1.UserRegistered", ce_source: "/shopmesh/identity", content_type: "application/protobuf" });
+    expect(seen[0]!.headers).toMatchObject({
+      ce_type: "shopmesh.events.v1.UserRegistered",
+      ce_source: "/shopmesh/identity",
+      content_type: "application/protobuf",
+    });
   });
 });

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { v7 as uuidv7 } from "uuid";
-import { IdentityService, TokenPairSchema, UserSchema, type TokenPair, type User } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
+import { type IdentityService, TokenPairSchema, UserSchema, type TokenPair, type User } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
 import {
   appendToOutbox,
@@ -63,7 +63,9 @@ export function createIdentityService(deps: IdentityDeps): ServiceImpl<typeof Id
   async function signIn(user: UserRecord) {
     const refreshToken = newRefreshToken();
     const expiresAt = issuer.refreshExpiry();
-    await withTransaction(deps.pool, (connection) => refreshTokens.startFamily(connection, { userId: user.id, tokenHash: hashRefreshToken(refreshToken), expiresAt }));
+    await withTransaction(deps.pool, (connection) =>
+      refreshTokens.startFamily(connection, { userId: user.id, tokenHash: hashRefreshToken(refreshToken), expiresAt }),
+    );
     return tokenPair(user, refreshToken, expiresAt);
   }
 

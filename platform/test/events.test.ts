@@ -1,0 +1,183 @@
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { Kafka, logLevel } from "kafkajs";
+import { StockLowSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
+import {
+  appendToOutbox,
+  createEventConsumer,
+  createIdempotentProducer,
+  createKafka,
+  createMysqlPool,
+  createOutboxRelay,
+  deadLetterTopic,
+  headerString,
+  listDeadLetters,
+  migrateOutbox,
+  migrateProcessedEvents,
+  on,
+  replayDeadLetters,
+  withTransaction,
+  type Pool,
+} from "@shopmesh/platform";
+import { dropDatabase, eventually, TEST_KAFKA_BROKERS, TEST_MYSQL, testDatabaseName, testLogger } from "@shopmesh/platform/testing";
+
+const logger = testLogger("platform-events");
+const topic = `shopmesh.platform-test.${randomBytes(4).toString("hex")}`;
+const database = testDatabaseName("platform");
+const kafka = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: "platform-test", logger });
+let pool: Pool;
+
+const buildStockLow = (productId: string) => create(StockLowSchema, { productId, occurredTime: timestampNow(), available: 1, threshold: 5 });
+
+/** Every message on the test topic so far: ce_id and key. */
+async function readTopic(): Promise<Array<{ id: string | undefined; key: string | undefined; traceparent: string | undefined }>> {
+  const seen: Array<{ id: string | undefined; key: string | undefined; traceparent: string | undefined }> = [];
+  const reader = new Kafka({ clientId: "platform-test-reader", brokers: TEST_KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
+  const admin = reader.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((sum, end) => sum + Number(end.high), 0);
+  if (total === 0) return seen;
+  const consumer = reader.consumer({ groupId: `reader-${randomBytes(4).toString("hex")}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen.push({ id: headerString(message.headers, "ce_id"), key: message.key?.toString(), traceparent: headerString(message.headers, "traceparent") });
+    },
+  });
+  await eventually(async () => (seen.length >= total ? true : undefined), { what: "whole test topic read" });
+  await consumer.disconnect();
+  return seen;
+}
+
+async function appendEvents(count: number, prefix: string): Promise<string[]> {
+  return withTransaction(pool, async (connection) => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push(await appendToOutbox(connection, { topic, key: `${prefix}-${i % 3}`, schema: StockLowSchema, event: buildStockLow(`${prefix}-${i}`) }));
+    return ids;
+  });
+}
+
+beforeAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }, { topic: deadLetterTopic(topic), numPartitions: 1 }] });
+  await admin.disconnect();
+  pool = await createMysqlPool({ ...TEST_MYSQL, database, poolSize: 10 });
+  await migrateOutbox(pool, logger);
+  await migrateProcessedEvents(pool, logger);
+  await pool.query("CREATE TABLE effects (event_id CHAR(36) PRIMARY KEY, product_id VARCHAR(64) NOT NULL)");
+});
+
+afterAll(async () => {
+  await pool.end();
+  await dropDatabase(database);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic, deadLetterTopic(topic)] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+describe("transactional outbox and relay", () => {
+  test("rows of a rolled-back transaction are never published; committed ones are published once each", async () => {
+    await expect(
+      withTransaction(pool, async (connection) => {
+        await appendToOutbox(connection, { topic, key: "rolled-back", schema: StockLowSchema, event: buildStockLow("rolled-back") });
+        throw new Error("business rule failed after the outbox write");
+      }),
+    ).rejects.toThrow();
+    const committed = await appendEvents(5, "committed");
+
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/platform-test" });
+    expect(await relay.drainOnce()).toBe(5);
+    expect(await relay.drainOnce()).toBe(0);
+    await relay.stop();
+    await producer.disconnect();
+
+    const messages = await readTopic();
+    expect(messages.filter((m) => m.key === "rolled-back")).toHaveLength(0);
+    for (const id of committed) expect(messages.filter((m) => m.id === id)).toHaveLength(1);
+  });
+
+  test("when the relay dies between commit and publish, the next relay publishes every event exactly once", async () => {
+    // The state change committed while no relay was running: exactly the crash window.
+    const ids = await appendEvents(20, "crash");
+    const producers = [createIdempotentProducer(kafka), createIdempotentProducer(kafka)];
+    await Promise.all(producers.map((producer) => producer.connect()));
+    // Two replicas start at once after the restart; only one may publish each row.
+    const relays = producers.map((producer) => createOutboxRelay({ pool, producer, logger, source: "/shopmesh/platform-test", pollIntervalMs: 20 }));
+    relays.forEach((relay) => relay.start());
+    await eventually(async () => {
+      const [rows] = await pool.query<Array<{ n: number } & import("mysql2").RowDataPacket>>("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL");
+      return Number(rows[0]!.n) === 0 ? true : undefined;
+    });
+    await Promise.all(relays.map((relay) => relay.stop()));
+    await Promise.all(producers.map((producer) => producer.disconnect()));
+
+    const messages = await readTopic();
+    for (const id of ids) expect(messages.filter((m) => m.id === id)).toHaveLength(1);
+  });
+});
+
+describe("idempotent consumer, retries and dead letters", () => {
+  test("a redelivered event has no second effect; a poison event is dead-lettered after N tries and applies once replayed after the fix", async () => {
+    let broken = true;
+    const attempts = new Map<string, number>();
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    const consumer = createEventConsumer({
+      kafka,
+      pool,
+      logger,
+      producer,
+      groupId: `shopmesh.platform-test.${randomBytes(3).toString("hex")}`,
+      topics: [topic],
+      startAt: "end",
+      maxAttempts: 3,
+      initialBackoffMs: 20,
+      handlers: [
+        on(StockLowSchema, async (event, meta, connection) => {
+          attempts.set(event.productId, (attempts.get(event.productId) ?? 0) + 1);
+          if (event.productId === "poison" && broken) throw new Error("downstream rejects this product");
+          await connection.execute("INSERT INTO effects (event_id, product_id) VALUES (?, ?)", [meta.id, event.productId]);
+        }),
+      ],
+    });
+    await consumer.start();
+    try {
+      const [goodId] = await appendEvents(1, "good");
+      const poisonId = await withTransaction(pool, (connection) => appendToOutbox(connection, { topic, key: "poison", schema: StockLowSchema, event: buildStockLow("poison") }));
+      const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/platform-test" });
+      await relay.drainOnce();
+      // Redeliver the good event: same ce_id, as Kafka would after a rebalance.
+      await pool.query("UPDATE outbox SET published_at = NULL WHERE id = ?", [goodId]);
+      await relay.drainOnce();
+
+      const effectsOf = async (productId: string) => {
+        const [rows] = await pool.query<Array<{ n: number } & import("mysql2").RowDataPacket>>("SELECT COUNT(*) AS n FROM effects WHERE product_id = ?", [productId]);
+        return Number(rows[0]!.n);
+      };
+      const dead = await eventually(async () => {
+        const letters = await listDeadLetters(kafka, topic);
+        return letters.find((letter) => letter.eventId === poisonId);
+      }, { timeoutMs: 20_000, what: "poison event in the DLQ" });
+      expect(dead.attempts).toBe(3);
+      expect(dead.error).toContain("downstream rejects this product");
+      expect(attempts.get("poison")).toBe(3);
+      expect(await effectsOf("good-0")).toBe(1);
+      expect(await effectsOf("poison")).toBe(0);
+
+      broken = false;
+      expect(await replayDeadLetters(kafka, topic, { eventId: poisonId })).toEqual([poisonId]);
+      await eventually(async () => ((await effectsOf("poison")) === 1 ? true : undefined), { what: "replayed event applied" });
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+  });
+});

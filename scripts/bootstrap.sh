@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Makes a fresh clone runnable: npm dependencies (when missing or stale) and the local
+# infrastructure's tools (MariaDB, Redis, Kafka, Jaeger, Mailpit, grpcurl, Envoy).
+# Idempotent and quick when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "==> checking local infrastructure tools"
+bash scripts/infra/install.sh

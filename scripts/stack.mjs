@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+// Brings the whole mesh up or down on this machine, no containers:
+//   start   infrastructure + build + every service in the foreground (logs streamed; Ctrl-C stops what it started)
+//   up      the same, detached (logs in .shopmesh/logs/<service>.log)
+//   down    stop the services, then the infrastructure this checkout started
+//   status  infrastructure and services, one line each
+// Services are discovered from services/*/package.json ("shopmesh": { port, portEnv }).
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const STATE = join(ROOT, ".shopmesh");
+const RUN = join(STATE, "run");
+const LOGS = join(STATE, "logs");
+const READY_TIMEOUT_MS = Number(process.env.SHOPMESH_READY_TIMEOUT_MS ?? 90_000);
+const HOST = "127.0.0.1";
+
+const command = process.argv[2] ?? "start";
+
+function sh(script, args = [], options = {}) {
+  const result = spawnSync("bash", [join(ROOT, script), ...args], { stdio: "inherit", cwd: ROOT, ...options });
+  return result.status ?? 1;
+}
+
+function must(script, args = []) {
+  const code = sh(script, args);
+  if (code !== 0) {
+    console.error(`\n${script} failed (exit ${code})`);
+    process.exit(code);
+  }
+}
+
+function discoverServices() {
+  const dir = join(ROOT, "services");
+  return readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, "package.json")))
+    .map((name) => {
+      const manifest = JSON.parse(readFileSync(join(dir, name, "package.json"), "utf8")).shopmesh;
+      if (!manifest) return undefined;
+      const port = Number(process.env[manifest.portEnv] ?? manifest.port);
+      return { name, port, portEnv: manifest.portEnv, main: join(dir, name, "dist", "main.js") };
+    })
+    .filter(Boolean)
+    .sort((a, b) => a.port - b.port);
+}
+
+const pidFile = (service) => join(RUN, `service-${service.name}.pid`);
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runningPid(service) {
+  if (!existsSync(pidFile(service))) return undefined;
+  const pid = Number(readFileSync(pidFile(service), "utf8"));
+  return pid && alive(pid) ? pid : undefined;
+}
+
+async function isReady(port) {
+  try {
+    const response = await fetch(`http://${HOST}:${port}/readyz`, { signal: AbortSignal.timeout(1_000) });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function logTail(service, lines = 40) {
+  const file = join(LOGS, `${service.name}.log`);
+  if (!existsSync(file)) return "(no log)";
+  return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+}
+
+function serviceEnv() {
+  return {
+    ...process.env,
+    NODE_ENV: process.env.NODE_ENV ?? "development",
+    OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? `http://${HOST}:${process.env.OTLP_HTTP_PORT ?? 4318}`,
+    JWT_SIGNING_KEY_FILE: process.env.JWT_SIGNING_KEY_FILE ?? join(STATE, "keys", "jwt-signing-key.pem"),
+    KAFKAJS_NO_PARTITIONER_WARNING: "1",
+  };
+}
+
+function nodeArgs(service) {
+  return ["--enable-source-maps", "--import", "@shopmesh/platform/telemetry", service.main];
+}
+
+async function waitReady(services, children) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const pending = new Set(services.map((s) => s.name));
+  while (pending.size > 0) {
+    for (const service of services) {
+      if (!pending.has(service.name)) continue;
+      const child = children?.get(service.name);
+      if (child && child.exitCode !== null) throw new Error(`${service.name} exited with code ${child.exitCode}\n${logTail(service)}`);
+      if (await isReady(service.port)) {
+        pending.delete(service.name);
+        console.log(`    ${service.name.padEnd(13)} ready on ${HOST}:${service.port}`);
+      }
+    }
+    if (pending.size === 0) break;
+    if (Date.now() > deadline) {
+      const names = [...pending];
+      throw new Error(
+        `not ready after ${READY_TIMEOUT_MS / 1000}s: ${names.join(", ")}\n${names.map((n) => `--- ${n} ---\n${logTail({ name: n })}`).join("\n")}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+function seed() {
+  const seedMain = join(ROOT, "scripts", "seed", "seed.mjs");
+  if (!existsSync(seedMain)) return;
+  console.log("\n==> seeding demo data");
+  const result = spawnSync(process.execPath, [seedMain], { stdio: "inherit", cwd: ROOT, env: serviceEnv() });
+  if (result.status !== 0) console.error("seeding failed; the mesh is up but the demo catalog may be incomplete");
+}
+
+function banner(services) {
+  const edgePort = process.env.EDGE_PORT ?? 8080;
+  const lines = [
+    "",
+    "shopmesh is up",
+    "",
+    ...(existsSync(join(ROOT, "envoy", "envoy.yaml")) ? [`  edge (Envoy)      http://${HOST}:${edgePort}`] : []),
+    ...services.map((s) => `  ${s.name.padEnd(17)} ${HOST}:${s.port}   grpcurl -plaintext ${HOST}:${s.port} list`),
+    `  Jaeger UI         http://${HOST}:${process.env.JAEGER_UI_PORT ?? 16686}`,
+    `  Mailpit UI        http://${HOST}:${process.env.MAILPIT_UI_PORT ?? 8025}`,
+    `  metrics           http://${HOST}:<service port>/metrics`,
+    `  admin sign-in     ${process.env.IDENTITY_ADMIN_EMAIL ?? "admin@shopmesh.local"} / ${process.env.IDENTITY_ADMIN_PASSWORD ? "(from IDENTITY_ADMIN_PASSWORD)" : "admin-password"}`,
+    "",
+  ];
+  console.log(lines.join("\n"));
+}
+
+function prepare() {
+  mkdirSync(RUN, { recursive: true });
+  mkdirSync(LOGS, { recursive: true });
+  must("scripts/bootstrap.sh");
+  console.log("\n==> starting infrastructure");
+  must("scripts/infra/up.sh");
+  console.log("\n==> building");
+  const build = spawnSync("npx", ["tsc", "-b", "tsconfig.build.json"], { stdio: "inherit", cwd: ROOT });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+  const services = discoverServices();
+  const missing = services.filter((s) => !existsSync(s.main));
+  if (missing.length) throw new Error(`not built: ${missing.map((s) => s.name).join(", ")}`);
+  return services;
+}
+
+async function up() {
+  const services = prepare();
+  console.log("\n==> starting services (detached)");
+  for (const service of services) {
+    if (runningPid(service)) {
+      console.log(`    ${service.name.padEnd(13)} already running (pid ${runningPid(service)})`);
+      continue;
+    }
+    const log = openSync(join(LOGS, `${service.name}.log`), "a");
+    const child = spawn(process.execPath, nodeArgs(service), { cwd: ROOT, env: serviceEnv(), detached: true, stdio: ["ignore", log, log] });
+    closeSync(log);
+    writeFileSync(pidFile(service), String(child.pid));
+    child.unref();
+  }
+  await waitReady(services);
+  seed();
+  banner(services);
+  console.log("  logs: .shopmesh/logs/<service>.log   stop: npm run down\n");
+}
+
+async function start() {
+  const infraWasHealthy = sh("scripts/infra/status.sh", [], { stdio: "ignore" }) === 0;
+  const services = prepare();
+  const already = services.filter((s) => runningPid(s));
+  if (already.length) throw new Error(`already running detached: ${already.map((s) => s.name).join(", ")} (npm run down first)`);
+  console.log("\n==> starting services");
+  const children = new Map();
+  for (const service of services) {
+    const child = spawn(process.execPath, nodeArgs(service), { cwd: ROOT, env: serviceEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    children.set(service.name, child);
+    const prefix = `${service.name.padEnd(13)}|`;
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        writeFileSync(join(LOGS, `${service.name}.log`), `${line}\n`, { flag: "a" });
+        process.stdout.write(`${prefix} ${line}\n`);
+      });
+    }
+  }
+  let stopping = false;
+  const stopAll = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\n==> stopping services");
+    for (const child of children.values()) child.kill("SIGTERM");
+    await Promise.all([...children.values()].map((child) => (child.exitCode !== null ? undefined : new Promise((resolve) => child.once("exit", resolve)))));
+    if (!infraWasHealthy) {
+      console.log("==> stopping infrastructure started by this run");
+      sh("scripts/infra/down.sh");
+    }
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stopAll(0));
+  process.on("SIGTERM", () => void stopAll(0));
+  try {
+    await waitReady(services, children);
+  } catch (err) {
+    console.error(`\n${err.message}`);
+    await stopAll(1);
+    return;
+  }
+  seed();
+  banner(services);
+  console.log("  streaming logs; Ctrl-C stops everything this command started\n");
+}
+
+async function down() {
+  const services = discoverServices();
+  for (const service of services) {
+    const pid = runningPid(service);
+    if (!pid) continue;
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 20_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (alive(pid)) process.kill(pid, "SIGKILL");
+    rmSync(pidFile(service), { force: true });
+    console.log(`stopped ${service.name}`);
+  }
+  sh("scripts/infra/down.sh");
+}
+
+async function status() {
+  sh("scripts/infra/status.sh");
+  console.log("");
+  console.log(`${"SERVICE".padEnd(13)} ${"STATE".padEnd(10)} ${"PID".padEnd(8)} PORT`);
+  for (const service of discoverServices()) {
+    const ready = await isReady(service.port);
+    const pid = runningPid(service);
+    console.log(`${service.name.padEnd(13)} ${(ready ? "ready" : pid ? "starting" : "down").padEnd(10)} ${String(pid ?? "-").padEnd(8)} ${service.port}`);
+  }
+}
+
+const commands = { start, up, down, status };
+if (!commands[command]) {
+  console.error(`usage: node scripts/stack.mjs ${Object.keys(commands).join("|")}`);
+  process.exit(2);
+}
+commands[command]().catch((err) => {
+  console.error(`\n${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole suite, as CI runs it: contracts, build, types, lint, then every jest test
+# against the real local infrastructure (started here if it is not already healthy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
+
+step "bootstrap"
+bash scripts/bootstrap.sh
+
+step "infrastructure"
+bash scripts/infra/up.sh
+
+step "contracts: buf lint, format, breaking, generated code up to date"
+if [ "${CI:-}" = "true" ]; then bash scripts/proto/check.sh --require-committed; else bash scripts/proto/check.sh; fi
+
+step "build"
+npx tsc -b tsconfig.build.json
+
+step "typecheck (sources and tests)"
+npx tsc -p tsconfig.json
+
+step "lint and format"
+npx eslint . --max-warnings 0
+npx prettier --check . --log-level warn
+
+step "tests"
+NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning" npx jest --ci "$@"
+
+step "done"
