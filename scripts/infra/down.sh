@@ -34,7 +34,11 @@ for c in "${targets[@]}"; do
       warn "$c: pid $pid is still alive"; rc=1
     fi
   else
-    [ -f "$pf" ] && { info "$c: stale pid file removed"; rm -f "$pf"; } || info "$c: not started by this checkout"
+    if [ -f "$pf" ]; then
+      info "$c: not running (stale pid file removed)"; rm -f "$pf"
+    else
+      info "$c: not started by this checkout"
+    fi
   fi
 done
 exit "$rc"

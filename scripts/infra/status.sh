@@ -18,8 +18,9 @@ for c in "${COMPONENTS[@]}"; do
   printf '%-10s %-9s %-8s %-8s %s\n' "$c" "$state" "${pid:--}" "${owner:--}" "$(comp_ports_desc "$c")"
 done
 for t in grpcurl envoy; do
-  if v=$("$t" --version 2>&1 | grep -m1 .) && [ -n "$v" ]; then
-    printf '%-10s %-9s %-8s %-8s %s\n' "$t" installed - - "$(echo "$v" | sed 's/^.*version: //' | cut -c1-60)"
+  # capture first, then filter (grep -m1 in a pipe would SIGPIPE envoy under pipefail)
+  if out=$("$t" --version 2>&1) && v=$(printf '%s\n' "$out" | sed -n '/./{p;q}') && [ -n "$v" ]; then
+    printf '%-10s %-9s %-8s %-8s %s\n' "$t" installed - - "$(echo "$v" | sed -E 's#^.*version: [0-9a-f]+/([0-9.]+)/.*$#envoy \1#' | cut -c1-60)"
   else
     printf '%-10s %-9s %-8s %-8s %s\n' "$t" missing - - -; all=1
   fi

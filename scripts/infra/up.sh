@@ -75,7 +75,8 @@ settle_own() {
 }
 
 # ---------------------------------------------------------------- MariaDB
-mysql_root() { mysql --no-defaults -uroot --socket="$(mysql_socket)" "$@"; }
+# -hlocalhost beats $MYSQL_HOST from env.sh, which the client would otherwise honour.
+mysql_root() { mysql --no-defaults --protocol=SOCKET -hlocalhost -uroot --socket="$(mysql_socket)" "$@"; }
 
 ensure_mysql_user() {
   local sql="CREATE USER IF NOT EXISTS '$MYSQL_USER'@'127.0.0.1' IDENTIFIED BY '$MYSQL_PASSWORD';
