@@ -46,7 +46,7 @@ function handlerContext(
   method: DescMethod,
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
   shutdownSignal: AbortSignal,
-): HandlerContext {
+): ReturnType<typeof createHandlerContext> {
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
   const requestSignal = new AbortController();
@@ -85,10 +85,14 @@ export function grpcHandlers(service: DescService, impl: ServiceImpl<DescService
     if (method.methodKind === "unary") {
       handlers[method.localName] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const ctx = handlerContext(method, call, shutdownSignal);
-        Promise.resolve(fn(call.request, ctx)).then(
-          (response) => callback(null, response, headersToMetadata(ctx.responseTrailer)),
-          (err: unknown) => callback(toServiceError(err)),
-        );
+        Promise.resolve(fn(call.request, ctx))
+          .then(
+            (response) => callback(null, response, headersToMetadata(ctx.responseTrailer)),
+            (err: unknown) => callback(toServiceError(err)),
+          )
+          // As connect-node does when a call ends: clears the deadline timer, which would
+          // otherwise keep the process alive until the client's deadline passes.
+          .finally(() => ctx.abort());
       };
     } else if (method.methodKind === "server_streaming") {
       handlers[method.localName] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
@@ -102,6 +106,8 @@ export function grpcHandlers(service: DescService, impl: ServiceImpl<DescService
             call.end(headersToMetadata(ctx.responseTrailer));
           } catch (err) {
             call.emit("error", toServiceError(err));
+          } finally {
+            ctx.abort();
           }
         })();
       };

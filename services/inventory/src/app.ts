@@ -1,0 +1,83 @@
+import { fileURLToPath } from "node:url";
+import {
+  createIdempotentProducer,
+  createJwtVerifier,
+  createKafka,
+  createMysqlPool,
+  createOutboxRelay,
+  migrateOutbox,
+  runMigrations,
+  type Logger,
+  type RpcServer,
+  type TokenVerifier,
+} from "@shopmesh/platform";
+import type { InventoryConfig } from "./config.js";
+import { createInventory, type Inventory } from "./inventory.js";
+import { createInventoryServer } from "./server.js";
+import { createReservationStore } from "./store/reservations.js";
+import { createStockLevelStore } from "./store/stock-levels.js";
+import { createReservationSweeper, type ReservationSweeper } from "./sweeper.js";
+
+const MIGRATIONS = fileURLToPath(new URL("../migrations", import.meta.url));
+
+export interface InventoryApp {
+  server: RpcServer;
+  inventory: Inventory;
+  sweeper: ReservationSweeper;
+  /** Resources to close after the server drained, in order. */
+  closers: Array<{ name: string; close: () => Promise<unknown> | unknown }>;
+}
+
+export interface InventoryOverrides {
+  /** Replaces the JWKS-backed verifier (tests use `createTestTokens().verifier`). */
+  verifier?: TokenVerifier;
+}
+
+/** Wires the inventory service from its configuration: database, Kafka relay, sweeper, server. */
+export async function buildInventory(config: InventoryConfig, logger: Logger, overrides: InventoryOverrides = {}): Promise<InventoryApp> {
+  const pool = await createMysqlPool({
+    host: config.MYSQL_HOST,
+    port: config.MYSQL_PORT,
+    user: config.MYSQL_USER,
+    password: config.MYSQL_PASSWORD,
+    database: config.INVENTORY_DATABASE,
+    poolSize: config.MYSQL_POOL_SIZE,
+  });
+  await runMigrations(pool, MIGRATIONS, logger);
+  await migrateOutbox(pool, logger);
+
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "inventory", logger });
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/inventory" });
+  relay.start();
+
+  const inventory = createInventory({
+    pool,
+    stock: createStockLevelStore(pool),
+    reservations: createReservationStore(pool),
+    defaultReservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
+    onOutboxWrite: () => relay.nudge(),
+  });
+  const sweeper = createReservationSweeper({
+    inventory,
+    logger,
+    intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
+    batchSize: config.RESERVATION_SWEEP_BATCH_SIZE,
+  });
+  sweeper.start();
+
+  const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
+  const server = createInventoryServer({ pool, inventory, logger, verifier });
+  return {
+    server,
+    inventory,
+    sweeper,
+    closers: [
+      { name: "reservation sweeper", close: () => sweeper.stop() },
+      { name: "outbox relay", close: () => relay.stop() },
+      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "mysql", close: () => pool.end() },
+    ],
+  };
+}

@@ -1,0 +1,23 @@
+import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
+import { createRpcServer, pingMysql, registration, type Logger, type Pool, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createInventoryService } from "./handlers/inventory-service.js";
+import type { Inventory } from "./inventory.js";
+
+export interface InventoryServerDeps {
+  pool: Pool;
+  inventory: Inventory;
+  logger: Logger;
+  /** Checks access tokens against identity's keys (tests pass a local test key set). */
+  verifier: TokenVerifier;
+}
+
+/** The inventory service's routes: the InventoryService RPCs on both transports. */
+export function createInventoryServer(deps: InventoryServerDeps): RpcServer {
+  return createRpcServer({
+    name: "inventory",
+    logger: deps.logger,
+    services: [registration(InventoryService, createInventoryService({ inventory: deps.inventory }))],
+    verifier: deps.verifier,
+    readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }],
+  });
+}

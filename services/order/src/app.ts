@@ -1,0 +1,122 @@
+import { fileURLToPath } from "node:url";
+import {
+  createEventConsumer,
+  createIdempotentProducer,
+  createJwtVerifier,
+  createKafka,
+  createMysqlPool,
+  createOutboxRelay,
+  createRedis,
+  createServiceMetrics,
+  migrateOutbox,
+  migrateProcessedEvents,
+  pingRedis,
+  runMigrations,
+  TOPICS,
+  type Logger,
+  type RpcServer,
+  type TokenVerifier,
+} from "@shopmesh/platform";
+import { closeDownstreams, createDownstreams } from "./clients/downstreams.js";
+import type { OrderConfig } from "./config.js";
+import { orderEventHandlers } from "./events/consumer.js";
+import { createOrderUpdates } from "./events/order-updates.js";
+import { createOrderServer } from "./server.js";
+import { createOrderStore } from "./store/orders.js";
+import { createUnpaidOrderSweeper } from "./sweeper.js";
+
+const MIGRATIONS = fileURLToPath(new URL("../migrations", import.meta.url));
+
+export interface OrderApp {
+  server: RpcServer;
+  sweeper: ReturnType<typeof createUnpaidOrderSweeper>;
+  closers: Array<{ name: string; close: () => Promise<unknown> | unknown }>;
+}
+
+/** Wires the order service: database, Redis (live updates), Kafka (outbox + consumer), downstream stubs. */
+export async function buildOrder(config: OrderConfig, logger: Logger, overrides: { verifier?: TokenVerifier } = {}): Promise<OrderApp> {
+  const metrics = createServiceMetrics("order");
+  const pool = await createMysqlPool({
+    host: config.MYSQL_HOST,
+    port: config.MYSQL_PORT,
+    user: config.MYSQL_USER,
+    password: config.MYSQL_PASSWORD,
+    database: config.ORDER_DATABASE,
+    poolSize: config.MYSQL_POOL_SIZE,
+  });
+  await runMigrations(pool, MIGRATIONS, logger);
+  await migrateOutbox(pool, logger);
+  await migrateProcessedEvents(pool, logger);
+
+  const publisher = createRedis(config.REDIS_URL, logger, { name: "order" });
+  // A subscribed connection cannot run other commands; it also must queue while reconnecting.
+  const subscriber = createRedis(config.REDIS_URL, logger, { name: "order-updates" });
+  const updates = createOrderUpdates(publisher, subscriber, logger);
+
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "order", logger });
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/order" });
+  relay.start();
+
+  const orders = createOrderStore(pool);
+  const downstreams = createDownstreams(
+    { identity: config.IDENTITY_ADDR, catalog: config.CATALOG_ADDR, cart: config.CART_ADDR, inventory: config.INVENTORY_ADDR, payment: config.PAYMENT_ADDR },
+    logger,
+    metrics,
+  );
+  const onOutboxWrite = () => relay.nudge();
+
+  const consumer = createEventConsumer({
+    kafka,
+    pool,
+    logger,
+    producer,
+    groupId: `shopmesh.order${config.KAFKA_GROUP_SUFFIX}`,
+    topics: [TOPICS.payment, TOPICS.delivery],
+    startAt: config.KAFKA_CONSUMER_START,
+    handlers: orderEventHandlers({ orders, downstreams, updates, logger, onOutboxWrite }),
+  });
+  await consumer.start();
+
+  const sweeper = createUnpaidOrderSweeper({
+    pool,
+    orders,
+    downstreams,
+    updates,
+    logger,
+    paymentWindowSeconds: config.ORDER_PAYMENT_WINDOW_SECONDS,
+    intervalMs: config.ORDER_SWEEP_INTERVAL_MS,
+    onOutboxWrite,
+  });
+  sweeper.start();
+
+  const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
+  const server = createOrderServer({
+    pool,
+    orders,
+    downstreams,
+    updates,
+    logger,
+    verifier,
+    metrics,
+    shipping: { feeMinor: BigInt(config.SHIPPING_FEE_MINOR), freeFromMinor: BigInt(config.FREE_SHIPPING_FROM_MINOR) },
+    reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
+    watchPollMs: 2_000,
+    onOutboxWrite,
+    extraReadiness: [{ name: "redis", check: () => pingRedis(publisher) }],
+  });
+  return {
+    server,
+    sweeper,
+    closers: [
+      { name: "sweeper", close: () => sweeper.stop() },
+      { name: "event consumer", close: () => consumer.stop() },
+      { name: "outbox relay", close: () => relay.stop() },
+      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "downstream clients", close: () => closeDownstreams(downstreams) },
+      { name: "redis", close: () => Promise.all([publisher.quit(), subscriber.quit()]) },
+      { name: "mysql", close: () => pool.end() },
+    ],
+  };
+}

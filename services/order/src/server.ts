@@ -1,0 +1,21 @@
+import { OrderService } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
+import { createRpcServer, pingMysql, registration, type ReadinessCheck, type RpcServer, type ServiceMetrics, type TokenVerifier } from "@shopmesh/platform";
+import { createOrderService, type OrderDeps } from "./handlers/order-service.js";
+
+export interface OrderServerDeps extends OrderDeps {
+  verifier: TokenVerifier;
+  metrics?: ServiceMetrics;
+  extraReadiness?: ReadinessCheck[];
+}
+
+/** The order service's routes. */
+export function createOrderServer(deps: OrderServerDeps): RpcServer {
+  return createRpcServer({
+    name: "order",
+    logger: deps.logger,
+    services: [registration(OrderService, createOrderService(deps))],
+    verifier: deps.verifier,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }, ...(deps.extraReadiness ?? [])],
+  });
+}

@@ -1,0 +1,66 @@
+import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
+import { withTransaction, type Logger, type Pool } from "@shopmesh/platform";
+import type { Downstreams } from "./clients/downstreams.js";
+import type { OrderUpdates } from "./events/order-updates.js";
+import { transitionOrder } from "./events/transitions.js";
+import type { OrderStore } from "./store/orders.js";
+
+/**
+ * Cancels orders whose payment did not complete within the window and releases their stock.
+ * Replicas share the work: rows are claimed with SKIP LOCKED.
+ */
+export function createUnpaidOrderSweeper(deps: {
+  pool: Pool;
+  orders: OrderStore;
+  downstreams: Pick<Downstreams, "inventory">;
+  updates: OrderUpdates;
+  logger: Logger;
+  paymentWindowSeconds: number;
+  intervalMs: number;
+  onOutboxWrite: () => void;
+}) {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  async function sweepOnce(): Promise<number> {
+    const cutoff = new Date(Date.now() - deps.paymentWindowSeconds * 1000);
+    const cancelled = await withTransaction(deps.pool, async (connection) => {
+      const ids = await deps.orders.claimUnpaid(connection, cutoff, 50);
+      const done: Array<{ id: string; eventId: string }> = [];
+      for (const id of ids) {
+        const order = (await deps.orders.getForUpdate(connection, id))!;
+        await deps.downstreams.inventory.releaseReservation({ orderId: id, reason: "payment window expired" });
+        done.push({ id, eventId: await transitionOrder(connection, deps.orders, order, OrderStatus.CANCELLED, "payment_timeout") });
+      }
+      return done;
+    });
+    if (cancelled.length > 0) {
+      deps.onOutboxWrite();
+      for (const { id, eventId } of cancelled) await deps.updates.publish({ orderId: id, eventType: "shopmesh.events.v1.OrderCancelled", eventId });
+      deps.logger.info({ count: cancelled.length }, "unpaid orders cancelled");
+    }
+    return cancelled.length;
+  }
+
+  const tick = () => {
+    running = sweepOnce().catch((err: unknown) => {
+      deps.logger.warn({ err }, "unpaid order sweep failed; will retry");
+      return 0;
+    });
+    void running.finally(() => {
+      if (timer) timer = setTimeout(tick, deps.intervalMs);
+    });
+  };
+
+  return {
+    sweepOnce,
+    start() {
+      timer = setTimeout(tick, deps.intervalMs);
+    },
+    async stop() {
+      clearTimeout(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
