@@ -105,6 +105,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function publishBatch(): Promise<number> {
     if (!(await holdLeadership())) return 0;
     const connection = lockConnection!;
+    // READ COMMITTED takes no gap locks, so services keep inserting outbox rows while a
+    // batch is being sent; the named lock already keeps other relays away.
+    await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
     await connection.beginTransaction();
     try {
       const [rows] = await connection.query<OutboxRow[]>(
