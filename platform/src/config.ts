@@ -77,7 +77,10 @@ export const kafkaConfig = {
   /** Where a new consumer group starts; tests use "end" with a per-run group suffix. */
   KAFKA_CONSUMER_START: z.enum(["beginning", "end"]).default("beginning"),
   /** Appended to every consumer group name (`shopmesh.<service><suffix>`); empty in production. */
-  KAFKA_GROUP_SUFFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/).default(""),
+  KAFKA_GROUP_SUFFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/)
+    .default(""),
 };
 
 /** Where services find identity's public keys to verify access tokens. */

@@ -3,7 +3,10 @@ import { FailedPreconditionError, INTERNAL_MESSAGE, NotFoundError, toConnectErro
 
 describe("toConnectError", () => {
   test("domain errors keep their message and get their gRPC code", () => {
-    expect(toConnectError(new NotFoundError("product p1 not found"), () => undefined)).toMatchObject({ code: Code.NotFound, rawMessage: "product p1 not found" });
+    expect(toConnectError(new NotFoundError("product p1 not found"), () => undefined)).toMatchObject({
+      code: Code.NotFound,
+      rawMessage: "product p1 not found",
+    });
     expect(toConnectError(new FailedPreconditionError("only 2 left"), () => undefined).code).toBe(Code.FailedPrecondition);
   });
 

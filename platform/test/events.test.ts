@@ -19,6 +19,7 @@ import {
   replayDeadLetters,
   withTransaction,
   type Pool,
+  type RowDataPacket,
 } from "@shopmesh/platform";
 import { dropDatabase, eventually, TEST_KAFKA_BROKERS, TEST_MYSQL, testDatabaseName, testLogger } from "@shopmesh/platform/testing";
 
@@ -56,7 +57,8 @@ async function readTopic(): Promise<Array<{ id: string | undefined; key: string 
 async function appendEvents(count: number, prefix: string): Promise<string[]> {
   return withTransaction(pool, async (connection) => {
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) ids.push(await appendToOutbox(connection, { topic, key: `${prefix}-${i % 3}`, schema: StockLowSchema, event: buildStockLow(`${prefix}-${i}`) }));
+    for (let i = 0; i < count; i++)
+      ids.push(await appendToOutbox(connection, { topic, key: `${prefix}-${i % 3}`, schema: StockLowSchema, event: buildStockLow(`${prefix}-${i}`) }));
     return ids;
   });
 }
@@ -64,7 +66,13 @@ async function appendEvents(count: number, prefix: string): Promise<string[]> {
 beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }, { topic: deadLetterTopic(topic), numPartitions: 1 }] });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic, numPartitions: 3 },
+      { topic: deadLetterTopic(topic), numPartitions: 1 },
+    ],
+  });
   await admin.disconnect();
   pool = await createMysqlPool({ ...TEST_MYSQL, database, poolSize: 10 });
   await migrateOutbox(pool, logger);
@@ -113,7 +121,7 @@ describe("transactional outbox and relay", () => {
     const relays = producers.map((producer) => createOutboxRelay({ pool, producer, logger, source: "/shopmesh/platform-test", pollIntervalMs: 20 }));
     relays.forEach((relay) => relay.start());
     await eventually(async () => {
-      const [rows] = await pool.query<Array<{ n: number } & import("mysql2").RowDataPacket>>("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL");
+      const [rows] = await pool.query<Array<{ n: number } & RowDataPacket>>("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL");
       return Number(rows[0]!.n) === 0 ? true : undefined;
     });
     await Promise.all(relays.map((relay) => relay.stop()));
@@ -151,7 +159,9 @@ describe("idempotent consumer, retries and dead letters", () => {
     await consumer.start();
     try {
       const [goodId] = await appendEvents(1, "good");
-      const poisonId = await withTransaction(pool, (connection) => appendToOutbox(connection, { topic, key: "poison", schema: StockLowSchema, event: buildStockLow("poison") }));
+      const poisonId = await withTransaction(pool, (connection) =>
+        appendToOutbox(connection, { topic, key: "poison", schema: StockLowSchema, event: buildStockLow("poison") }),
+      );
       const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/platform-test" });
       await relay.drainOnce();
       // Redeliver the good event: same ce_id, as Kafka would after a rebalance.
@@ -159,13 +169,16 @@ describe("idempotent consumer, retries and dead letters", () => {
       await relay.drainOnce();
 
       const effectsOf = async (productId: string) => {
-        const [rows] = await pool.query<Array<{ n: number } & import("mysql2").RowDataPacket>>("SELECT COUNT(*) AS n FROM effects WHERE product_id = ?", [productId]);
+        const [rows] = await pool.query<Array<{ n: number } & RowDataPacket>>("SELECT COUNT(*) AS n FROM effects WHERE product_id = ?", [productId]);
         return Number(rows[0]!.n);
       };
-      const dead = await eventually(async () => {
-        const letters = await listDeadLetters(kafka, topic);
-        return letters.find((letter) => letter.eventId === poisonId);
-      }, { timeoutMs: 20_000, what: "poison event in the DLQ" });
+      const dead = await eventually(
+        async () => {
+          const letters = await listDeadLetters(kafka, topic);
+          return letters.find((letter) => letter.eventId === poisonId);
+        },
+        { timeoutMs: 20_000, what: "poison event in the DLQ" },
+      );
       expect(dead.attempts).toBe(3);
       expect(dead.error).toContain("downstream rejects this product");
       expect(attempts.get("poison")).toBe(3);

@@ -16,12 +16,18 @@ async function main(): Promise<number> {
     out("usage: dlq list <topic> | dlq replay <topic> [<event id>]");
     return 2;
   }
-  const kafka = createKafka({ brokers: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092", clientId: "shopmesh-dlq", logger: createLogger({ service: "dlq", level: "warn" }) });
+  const kafka = createKafka({
+    brokers: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092",
+    clientId: "shopmesh-dlq",
+    logger: createLogger({ service: "dlq", level: "warn" }),
+  });
   if (command === "list") {
     const letters = await listDeadLetters(kafka, topic);
     out(`${letters.length} dead letter(s) in ${topic}.dlq`);
     for (const letter of letters) {
-      out(`${letter.partition}:${letter.offset}  ${letter.eventId ?? "-"}  ${letter.eventType ?? "-"}  key=${letter.key ?? "-"}  attempts=${letter.attempts ?? "?"}  group=${letter.consumerGroup ?? "-"}  at=${letter.deadLetteredAt ?? "-"}`);
+      out(
+        `${letter.partition}:${letter.offset}  ${letter.eventId ?? "-"}  ${letter.eventType ?? "-"}  key=${letter.key ?? "-"}  attempts=${letter.attempts ?? "?"}  group=${letter.consumerGroup ?? "-"}  at=${letter.deadLetteredAt ?? "-"}`,
+      );
       out(`    ${letter.error ?? "(no error recorded)"}`);
     }
     return 0;

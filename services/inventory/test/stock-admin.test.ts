@@ -24,7 +24,9 @@ describe("stock administration is for admins", () => {
       connectClient(InventoryService, inventory.port, { token: inventory.customerToken }).setStock({ productId, onHand: 5 }),
       Code.PermissionDenied,
     );
-    await expectCode(inventory.anonymous.getStock({ productId }), Code.NotFound);
+    const { stockLevel } = await inventory.anonymous.getStock({ productId });
+    expect(stockLevel?.onHand).toBe(0);
+    expect(stockLevel?.updateTime).toBeUndefined();
   });
 
   test("an admin sets on_hand and the threshold; anyone can read the level", async () => {
@@ -85,8 +87,10 @@ describe("AdjustStock", () => {
 });
 
 describe("reading stock", () => {
-  test("when a product was never stocked, then GetStock answers NOT_FOUND", async () => {
-    await expectCode(inventory.anonymous.getStock({ productId: newId() }), Code.NotFound);
+  test("when a product was never stocked, then GetStock answers zeros with no update time", async () => {
+    const { stockLevel } = await inventory.anonymous.getStock({ productId: newId() });
+    expect([stockLevel?.onHand, stockLevel?.reserved, stockLevel?.available]).toEqual([0, 0, 0]);
+    expect(stockLevel?.updateTime).toBeUndefined();
   });
 
   test("BatchGetStock answers in request order, with zeros for a product never stocked", async () => {

@@ -9,7 +9,10 @@ export const orderConfigShape = {
   ...kafkaConfig,
   ...authConfig,
   ORDER_PORT: port(50054),
-  ORDER_DATABASE: z.string().regex(/^[a-z0-9_]+$/).default("shopmesh_order"),
+  ORDER_DATABASE: z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .default("shopmesh_order"),
   IDENTITY_ADDR: devDefault("127.0.0.1:50051"),
   CATALOG_ADDR: devDefault("127.0.0.1:50052"),
   CART_ADDR: devDefault("127.0.0.1:50053"),

@@ -5,7 +5,16 @@ import { CatalogService, ProductSchema, type Product } from "@shopmesh/gen/shopm
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService, ReservationState } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { PaymentService, PaymentSchema, PaymentStatus, type Payment } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
-import { createRpcServer, FailedPreconditionError, NotFoundError, registration, requireCaller, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import {
+  createRpcServer,
+  FailedPreconditionError,
+  NotFoundError,
+  registration,
+  requireCaller,
+  type Logger,
+  type RpcServer,
+  type TokenVerifier,
+} from "@shopmesh/platform";
 
 const notUsed = () => {
   throw new Error("not used by order");
@@ -139,7 +148,10 @@ export function createFakeDownstreams(verifier: TokenVerifier, logger: Logger) {
     },
     setPrice(id: string, priceMinor: bigint) {
       const product = products.get(id)!;
-      products.set(id, create(ProductSchema, { id: product.id, name: product.name, active: product.active, price: { currency: "EUR", amountMinor: priceMinor } }));
+      products.set(
+        id,
+        create(ProductSchema, { id: product.id, name: product.name, active: product.active, price: { currency: "EUR", amountMinor: priceMinor } }),
+      );
     },
     fillCart(userId: string, lines: Array<{ productId: string; quantity: number }>) {
       carts.set(userId, lines);

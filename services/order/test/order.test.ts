@@ -43,7 +43,14 @@ async function customerWithCart(lines: Array<{ priceMinor: bigint; quantity: num
 }
 
 async function publish<D extends DescMessage>(topic: string, key: string, schema: D, event: MessageShape<D>): Promise<void> {
-  const headers = cloudEventHeaders({ id: newEventId(), type: schema.typeName, source: "/test", time: new Date().toISOString(), key, payload: new Uint8Array() });
+  const headers = cloudEventHeaders({
+    id: newEventId(),
+    type: schema.typeName,
+    source: "/test",
+    time: new Date().toISOString(),
+    key,
+    payload: new Uint8Array(),
+  });
   await producer.send({ topic, messages: [{ key, value: Buffer.from(encodeEvent(schema, event)), headers }] });
 }
 
@@ -164,17 +171,33 @@ describe("reacting to payment and delivery events", () => {
       }
     })();
 
-    await publish(TOPICS.payment, orderId, PaymentSucceededSchema, create(PaymentSucceededSchema, { orderId, userId, paymentId: order!.paymentId, occurredTime: timestampNow() }));
+    await publish(
+      TOPICS.payment,
+      orderId,
+      PaymentSucceededSchema,
+      create(PaymentSucceededSchema, { orderId, userId, paymentId: order!.paymentId, occurredTime: timestampNow() }),
+    );
     await statusOf(client, orderId, OrderStatus.PAID);
     expect(fakes.calls.commit).toContain(orderId);
 
-    await publish(TOPICS.delivery, orderId, DeliveryAssignedSchema, create(DeliveryAssignedSchema, { orderId, deliveryId: "del-1", partnerId: "p-1", partnerName: "Swift", occurredTime: timestampNow() }));
+    await publish(
+      TOPICS.delivery,
+      orderId,
+      DeliveryAssignedSchema,
+      create(DeliveryAssignedSchema, { orderId, deliveryId: "del-1", partnerId: "p-1", partnerName: "Swift", occurredTime: timestampNow() }),
+    );
     await eventually(async () => ((await client.getOrder({ orderId })).order?.deliveryId === "del-1" ? true : undefined));
     await publish(
       TOPICS.delivery,
       orderId,
       DeliveryStatusChangedSchema,
-      create(DeliveryStatusChangedSchema, { orderId, deliveryId: "del-1", oldStatus: DeliveryStatus.ASSIGNED, newStatus: DeliveryStatus.DELIVERED, occurredTime: timestampNow() }),
+      create(DeliveryStatusChangedSchema, {
+        orderId,
+        deliveryId: "del-1",
+        oldStatus: DeliveryStatus.ASSIGNED,
+        newStatus: DeliveryStatus.DELIVERED,
+        occurredTime: timestampNow(),
+      }),
     );
     await statusOf(client, orderId, OrderStatus.DELIVERED);
     await watching;
@@ -187,13 +210,23 @@ describe("reacting to payment and delivery events", () => {
     const { userId, client } = await customerWithCart([{ priceMinor: 800n, quantity: 2 }]);
     const { order } = await client.placeOrder({ idempotencyKey: newKey(), shippingAddress: address });
     const orderId = order!.id;
-    await publish(TOPICS.payment, orderId, PaymentFailedSchema, create(PaymentFailedSchema, { orderId, userId, reason: "card declined", occurredTime: timestampNow() }));
+    await publish(
+      TOPICS.payment,
+      orderId,
+      PaymentFailedSchema,
+      create(PaymentFailedSchema, { orderId, userId, reason: "card declined", occurredTime: timestampNow() }),
+    );
     await statusOf(client, orderId, OrderStatus.PAYMENT_FAILED);
     expect(fakes.calls.release).toContain(orderId);
 
     await publish(TOPICS.payment, orderId, PaymentSucceededSchema, create(PaymentSucceededSchema, { orderId, userId, occurredTime: timestampNow() }));
     // A marker event on the same partition proves the late success was consumed before we look.
-    await publish(TOPICS.delivery, orderId, DeliveryAssignedSchema, create(DeliveryAssignedSchema, { orderId, deliveryId: "marker", occurredTime: timestampNow() }));
+    await publish(
+      TOPICS.delivery,
+      orderId,
+      DeliveryAssignedSchema,
+      create(DeliveryAssignedSchema, { orderId, deliveryId: "marker", occurredTime: timestampNow() }),
+    );
     await eventually(async () => ((await client.getOrder({ orderId })).order?.deliveryId === "marker" ? true : undefined));
     expect((await client.getOrder({ orderId })).order?.status).toBe(OrderStatus.PAYMENT_FAILED);
     expect(fakes.calls.commit).not.toContain(orderId);
@@ -221,7 +254,13 @@ describe("cancelling and reading orders", () => {
       TOPICS.delivery,
       orderId,
       DeliveryStatusChangedSchema,
-      create(DeliveryStatusChangedSchema, { orderId, deliveryId: "d", oldStatus: DeliveryStatus.ASSIGNED, newStatus: DeliveryStatus.PICKED_UP, occurredTime: timestampNow() }),
+      create(DeliveryStatusChangedSchema, {
+        orderId,
+        deliveryId: "d",
+        oldStatus: DeliveryStatus.ASSIGNED,
+        newStatus: DeliveryStatus.PICKED_UP,
+        occurredTime: timestampNow(),
+      }),
     );
     await statusOf(client, orderId, OrderStatus.SHIPPED);
     await expectCode(client.cancelOrder({ orderId }), Code.FailedPrecondition);

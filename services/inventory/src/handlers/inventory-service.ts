@@ -9,7 +9,6 @@ import {
   type Reservation,
   type StockLevel,
 } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { NotFoundError } from "@shopmesh/platform";
 import type { ReservationRecord, ReservationState as State } from "../domain/reservation.js";
 import { available, type StockRecord } from "../domain/stock.js";
 import type { Inventory } from "../inventory.js";
@@ -53,8 +52,8 @@ export function createInventoryService(deps: InventoryServiceDeps): ServiceImpl<
   return {
     async getStock(request) {
       const level = await inventory.getStock(request.productId);
-      if (!level) throw new NotFoundError(`product ${request.productId} has no stock record`);
-      return { stockLevel: toStockLevel(level) };
+      // As the contract says: a product never stocked reads as all zeros (no update time).
+      return { stockLevel: level ? toStockLevel(level) : create(StockLevelSchema, { productId: request.productId }) };
     },
 
     async batchGetStock(request) {

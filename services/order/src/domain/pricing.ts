@@ -27,7 +27,10 @@ export interface ShippingRule {
  * Prices an order from current catalog prices, in integer minor units. All lines must share
  * one currency; a cart that mixes them cannot be charged in one payment.
  */
-export function priceOrder(items: Array<{ productId: string; name: string; quantity: number; unitPriceMinor: bigint; currency: string }>, shipping: ShippingRule): OrderTotals {
+export function priceOrder(
+  items: Array<{ productId: string; name: string; quantity: number; unitPriceMinor: bigint; currency: string }>,
+  shipping: ShippingRule,
+): OrderTotals {
   if (items.length === 0) throw new FailedPreconditionError("the cart is empty");
   const currency = items[0]!.currency;
   const mixed = items.find((item) => item.currency !== currency);

@@ -41,7 +41,10 @@ export function orderEventHandlers(deps: OrderEventDeps): EventHandler[] {
     const order = await lock(connection, orderId, meta);
     if (!order || order.status === to) return;
     if (!canTransition(order.status, to)) {
-      logger.warn({ order_id: orderId, from: OrderStatus[order.status], to: OrderStatus[to], event_type: meta.type }, "event does not fit the order's state; ignored");
+      logger.warn(
+        { order_id: orderId, from: OrderStatus[order.status], to: OrderStatus[to], event_type: meta.type },
+        "event does not fit the order's state; ignored",
+      );
       return;
     }
     await transitionOrder(connection, orders, order, to, reason);

@@ -27,7 +27,9 @@ export function createOrderUpdates(publisher: Redis, subscriber: Redis, logger: 
 
   return {
     async publish(update: OrderUpdate): Promise<void> {
-      await publisher.publish(CHANNEL, JSON.stringify(update)).catch((err: Error) => logger.warn({ err: err.message }, "order update not published; watchers will poll"));
+      await publisher
+        .publish(CHANNEL, JSON.stringify(update))
+        .catch((err: Error) => logger.warn({ err: err.message }, "order update not published; watchers will poll"));
     },
     /** Calls `listener` for each update of `orderId` until the returned function is called. */
     listen(orderId: string, listener: (update: OrderUpdate) => void): () => void {

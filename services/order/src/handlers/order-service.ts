@@ -61,7 +61,13 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
     const items = cart.lines.map((line) => {
       const product = byId.get(line.productId);
       if (!product || !product.active) throw new FailedPreconditionError(`product ${line.productId} is no longer sold`);
-      return { productId: product.id, name: product.name, quantity: line.quantity, unitPriceMinor: product.price?.amountMinor ?? 0n, currency: product.price?.currency ?? "" };
+      return {
+        productId: product.id,
+        name: product.name,
+        quantity: line.quantity,
+        unitPriceMinor: product.price?.amountMinor ?? 0n,
+        currency: product.price?.currency ?? "",
+      };
     });
     const totals = priceOrder(items, deps.shipping);
     const { user } = await downstreams.identity.getMe({});

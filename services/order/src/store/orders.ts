@@ -94,10 +94,16 @@ type Queryable = Pool | PoolConnection;
 
 async function withLines(db: Queryable, rows: OrderRow[]): Promise<OrderRecord[]> {
   if (rows.length === 0) return [];
-  const [lines] = await db.query<LineRow[]>("SELECT order_id, product_id, name, quantity, unit_price_minor, line_total_minor FROM order_lines WHERE order_id IN (?) ORDER BY order_id, line_no", [
-    rows.map((row) => row.id),
-  ]);
-  return rows.map((row) => toRecord(row, lines.filter((line) => line.order_id === row.id)));
+  const [lines] = await db.query<LineRow[]>(
+    "SELECT order_id, product_id, name, quantity, unit_price_minor, line_total_minor FROM order_lines WHERE order_id IN (?) ORDER BY order_id, line_no",
+    [rows.map((row) => row.id)],
+  );
+  return rows.map((row) =>
+    toRecord(
+      row,
+      lines.filter((line) => line.order_id === row.id),
+    ),
+  );
 }
 
 /** Keyset cursor for ListOrders: newest first by (created_at, id). */
@@ -134,15 +140,10 @@ export function createOrderStore(pool: Pool) {
       }
       let lineNo = 0;
       for (const line of order.lines) {
-        await connection.execute("INSERT INTO order_lines (order_id, line_no, product_id, name, quantity, unit_price_minor, line_total_minor) VALUES (?, ?, ?, ?, ?, ?, ?)", [
-          order.id,
-          ++lineNo,
-          line.productId,
-          line.name,
-          line.quantity,
-          line.unitPriceMinor.toString(),
-          line.lineTotalMinor.toString(),
-        ]);
+        await connection.execute(
+          "INSERT INTO order_lines (order_id, line_no, product_id, name, quantity, unit_price_minor, line_total_minor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          [order.id, ++lineNo, line.productId, line.name, line.quantity, line.unitPriceMinor.toString(), line.lineTotalMinor.toString()],
+        );
       }
       return true;
     },
