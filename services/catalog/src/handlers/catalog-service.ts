@@ -1,0 +1,210 @@
+import { createHash } from "node:crypto";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { v7 as uuidv7 } from "uuid";
+import { type CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import {
+  callerKey,
+  FailedPreconditionError,
+  hasRole,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  withTransaction,
+  type Logger,
+  type Pool,
+  type PoolConnection,
+} from "@shopmesh/platform";
+import type { CatalogCache, ListPage } from "../cache/catalog-cache.js";
+import {
+  decodeCategoryCursor,
+  decodeListCursor,
+  decodeSearchCursor,
+  encodeCategoryCursor,
+  encodeListCursor,
+  encodeSearchCursor,
+  MAX_SEARCH_OFFSET,
+  searchFingerprint,
+  sortKey,
+  type SearchMode,
+} from "../domain/page-token.js";
+import { applyProductUpdate, type ProductRecord } from "../domain/product.js";
+import { prefixQuery } from "../domain/search-query.js";
+import { productEvents } from "../events/product-events.js";
+import type { CategoryStore } from "../store/categories.js";
+import type { ProductStore } from "../store/products.js";
+import { toCategory, toListOrder, toPatch, toProduct } from "./convert.js";
+
+export interface CatalogDeps {
+  pool: Pool;
+  products: ProductStore;
+  categories: CategoryStore;
+  cache: CatalogCache;
+  logger: Logger;
+  /** Called after a commit that wrote outbox rows, so the relay publishes without waiting. */
+  onOutboxWrite: () => void;
+}
+
+const DEFAULT_PAGE_SIZE = 20;
+const DEFAULT_CATEGORY_PAGE_SIZE = 100;
+
+const isAdmin = (ctx: HandlerContext) => hasRole(ctx.values.get(callerKey), "admin");
+
+export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof CatalogService> {
+  const { products, categories, cache } = deps;
+
+  /** Runs a product write, then (after commit) invalidates its cache entries and wakes the relay. */
+  async function writeProduct<T extends { wroteEvent: boolean }>(id: string, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    const result = await withTransaction(deps.pool, work);
+    if (result.wroteEvent) {
+      await cache.invalidateProduct(id);
+      deps.onOutboxWrite();
+    }
+    return result;
+  }
+
+  async function assertCategoryExists(connection: PoolConnection, categoryId: string) {
+    if (!(await categories.existsLocked(connection, categoryId))) throw new FailedPreconditionError(`category ${categoryId} does not exist`);
+  }
+
+  return {
+    async getProduct(request, ctx) {
+      const product = await cache.getProduct(request.productId, () => products.findById(request.productId));
+      if (!product || (!product.active && !isAdmin(ctx))) throw new NotFoundError(`product ${request.productId} not found`);
+      return { product: toProduct(product) };
+    },
+
+    async batchGetProducts(request) {
+      const found = await cache.getProducts(request.ids, (ids) => products.findByIds(ids));
+      const present = request.ids.flatMap((id) => (found.has(id) ? [toProduct(found.get(id)!)] : []));
+      return { products: present, missingIds: request.ids.filter((id) => !found.has(id)) };
+    },
+
+    async listProducts(request, ctx) {
+      if (request.includeInactive && !isAdmin(ctx)) throw new PermissionDeniedError("include_inactive requires the admin role");
+      const order = toListOrder(request.orderBy);
+      const filters = { order, categoryId: request.categoryId, includeInactive: request.includeInactive };
+      const after = request.pageToken ? decodeListCursor(request.pageToken, filters) : undefined;
+      const limit = request.pageSize || DEFAULT_PAGE_SIZE;
+      const requestKey = createHash("sha256")
+        .update(JSON.stringify([order, request.categoryId, request.includeInactive, limit, request.pageToken]))
+        .digest("base64url");
+      const page = await cache.getListPage(requestKey, async (): Promise<ListPage> => {
+        // One extra row says whether another page exists without a COUNT.
+        const rows = await products.list({ ...filters, after, limit: limit + 1 });
+        const shown = rows.slice(0, limit);
+        const last = shown.at(-1);
+        return {
+          products: shown,
+          nextPageToken: rows.length > limit && last ? encodeListCursor({ ...filters, key: sortKey(order, last), id: last.id }) : "",
+        };
+      });
+      return { products: page.products.map(toProduct), nextPageToken: page.nextPageToken };
+    },
+
+    async searchProducts(request) {
+      const text = request.query.trim();
+      if (text === "") throw new InvalidArgumentError("query must contain a word");
+      const fingerprint = searchFingerprint(text, request.categoryId);
+      const cursor = request.pageToken ? decodeSearchCursor(request.pageToken, fingerprint) : undefined;
+      const limit = request.pageSize || DEFAULT_PAGE_SIZE;
+      const offset = cursor?.offset ?? 0;
+      const run = (mode: SearchMode, against: string) => products.search({ against, mode, categoryId: request.categoryId, offset, limit: limit + 1 });
+
+      let mode: SearchMode = cursor?.mode ?? "natural";
+      let hits = mode === "natural" ? await run("natural", text) : [];
+      if (mode === "prefix" || (hits.length === 0 && !cursor)) {
+        // Nothing for the words as typed: try them as prefixes (partial words, late typos).
+        const prefix = prefixQuery(text);
+        mode = "prefix";
+        hits = prefix ? await run("prefix", prefix) : [];
+      }
+      const shown = hits.slice(0, limit);
+      const nextOffset = offset + limit;
+      const more = hits.length > limit && nextOffset <= MAX_SEARCH_OFFSET;
+      return {
+        products: shown.map((hit) => toProduct(hit.product)),
+        relevanceScores: shown.map((hit) => hit.score),
+        nextPageToken: more ? encodeSearchCursor({ fingerprint, mode, offset: nextOffset }) : "",
+      };
+    },
+
+    async listCategories(request) {
+      const after = request.pageToken ? decodeCategoryCursor(request.pageToken) : undefined;
+      const limit = request.pageSize || DEFAULT_CATEGORY_PAGE_SIZE;
+      const rows = await categories.list(after, limit + 1);
+      const shown = rows.slice(0, limit);
+      const last = shown.at(-1);
+      return {
+        categories: shown.map(toCategory),
+        nextPageToken: rows.length > limit && last ? encodeCategoryCursor({ name: last.name, id: last.id }) : "",
+      };
+    },
+
+    async createCategory(request) {
+      const input = request.category!;
+      const record = { id: uuidv7(), slug: input.slug, name: input.name.trim(), description: input.description };
+      if (record.name === "") throw new InvalidArgumentError("name must not be blank");
+      await withTransaction(deps.pool, (connection) => categories.insert(connection, record));
+      deps.logger.info({ category_id: record.id, slug: record.slug }, "category created");
+      return { category: toCategory(record) };
+    },
+
+    async createProduct(request) {
+      const patch = toPatch(request.product!);
+      const now = new Date();
+      const record: ProductRecord = {
+        id: uuidv7(),
+        sku: patch.sku,
+        name: patch.name.trim(),
+        description: patch.description,
+        categoryId: patch.categoryId,
+        priceMinor: patch.price!.amountMinor,
+        currency: patch.price!.currency,
+        attributes: patch.attributes,
+        imageUrl: patch.imageUrl,
+        // A new product is on sale: proto3 cannot tell an unset `active` from false.
+        active: true,
+        createdAt: now,
+        updatedAt: now,
+      };
+      if (record.name === "") throw new InvalidArgumentError("name must not be blank");
+      await writeProduct(record.id, async (connection) => {
+        await assertCategoryExists(connection, record.categoryId);
+        await products.insert(connection, record);
+        await productEvents.created(connection, record);
+        return { wroteEvent: true };
+      });
+      deps.logger.info({ product_id: record.id }, "product created");
+      return { product: toProduct(record) };
+    },
+
+    async updateProduct(request) {
+      const input = request.product!;
+      const paths = request.updateMask!.paths;
+      const { product } = await writeProduct(input.id, async (connection) => {
+        const current = await products.findForUpdate(connection, input.id);
+        if (!current) throw new NotFoundError(`product ${input.id} not found`);
+        const { next, changed } = applyProductUpdate(current, toPatch(input), paths, new Date());
+        if (changed.length === 0) return { product: current, wroteEvent: false };
+        if (changed.includes("category_id")) await assertCategoryExists(connection, next.categoryId);
+        await products.update(connection, next);
+        await productEvents.updated(connection, next, changed);
+        return { product: next, wroteEvent: true };
+      });
+      return { product: toProduct(product) };
+    },
+
+    async deleteProduct(request) {
+      const { product } = await writeProduct(request.productId, async (connection) => {
+        const current = await products.findForUpdate(connection, request.productId);
+        if (!current) throw new NotFoundError(`product ${request.productId} not found`);
+        if (!current.active) return { product: current, wroteEvent: false };
+        const next = { ...current, active: false, updatedAt: new Date() };
+        await products.update(connection, next);
+        await productEvents.deleted(connection, next);
+        return { product: next, wroteEvent: true };
+      });
+      return { product: toProduct(product) };
+    },
+  };
+}

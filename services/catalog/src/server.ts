@@ -1,0 +1,46 @@
+import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import {
+  createRpcServer,
+  createServiceMetrics,
+  pingMysql,
+  registration,
+  type Redis,
+  type ReadinessCheck,
+  type RpcServer,
+  type ServiceMetrics,
+  type TokenVerifier,
+} from "@shopmesh/platform";
+import { createCatalogCache } from "./cache/catalog-cache.js";
+import { createCatalogService, type CatalogDeps } from "./handlers/catalog-service.js";
+
+export interface CatalogServerDeps extends Omit<CatalogDeps, "cache"> {
+  redis: Redis;
+  verifier: TokenVerifier;
+  productCacheTtlSeconds: number;
+  listCacheTtlSeconds: number;
+  metrics?: ServiceMetrics;
+  extraReadiness?: ReadinessCheck[];
+}
+
+/**
+ * The catalog's routes. Redis is deliberately not a readiness check: the catalog serves from
+ * MySQL when the cache is away, so a Redis outage must not take replicas out of rotation.
+ */
+export function createCatalogServer(deps: CatalogServerDeps): RpcServer {
+  const metrics = deps.metrics ?? createServiceMetrics("catalog");
+  const cache = createCatalogCache({
+    redis: deps.redis,
+    logger: deps.logger,
+    registry: metrics.registry,
+    productTtlSeconds: deps.productCacheTtlSeconds,
+    listTtlSeconds: deps.listCacheTtlSeconds,
+  });
+  return createRpcServer({
+    name: "catalog",
+    logger: deps.logger,
+    metrics,
+    services: [registration(CatalogService, createCatalogService({ ...deps, cache }))],
+    verifier: deps.verifier,
+    readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }, ...(deps.extraReadiness ?? [])],
+  });
+}

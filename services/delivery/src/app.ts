@@ -1,0 +1,104 @@
+import { fileURLToPath } from "node:url";
+import {
+  createEventConsumer,
+  createIdempotentProducer,
+  createJwtVerifier,
+  createKafka,
+  createMysqlPool,
+  createOutboxRelay,
+  migrateOutbox,
+  migrateProcessedEvents,
+  runMigrations,
+  TOPICS,
+  type Logger,
+  type RpcServer,
+  type TokenVerifier,
+} from "@shopmesh/platform";
+import { createAssignmentRetrier, type AssignmentRetrier } from "./assignment-retrier.js";
+import type { DeliveryConfig } from "./config.js";
+import { createDeliveries, type Deliveries } from "./deliveries.js";
+import { orderEventHandlers } from "./events/order-events.js";
+import { createDeliveryServer } from "./server.js";
+import { createDeliveryStore } from "./store/deliveries.js";
+import { createPartnerStore } from "./store/partners.js";
+
+const MIGRATIONS = fileURLToPath(new URL("../migrations", import.meta.url));
+
+export interface DeliveryApp {
+  server: RpcServer;
+  deliveries: Deliveries;
+  retrier: AssignmentRetrier;
+  /** Resources to close after the server drained, in order. */
+  closers: Array<{ name: string; close: () => Promise<unknown> | unknown }>;
+}
+
+export interface DeliveryOverrides {
+  /** Replaces the JWKS-backed verifier (tests use `createTestTokens().verifier`). */
+  verifier?: TokenVerifier;
+}
+
+/** Wires the delivery service: database, Kafka relay and order-event consumer, assignment retrier, server. */
+export async function buildDelivery(config: DeliveryConfig, logger: Logger, overrides: DeliveryOverrides = {}): Promise<DeliveryApp> {
+  const pool = await createMysqlPool({
+    host: config.MYSQL_HOST,
+    port: config.MYSQL_PORT,
+    user: config.MYSQL_USER,
+    password: config.MYSQL_PASSWORD,
+    database: config.DELIVERY_DATABASE,
+    poolSize: config.MYSQL_POOL_SIZE,
+  });
+  await runMigrations(pool, MIGRATIONS, logger);
+  await migrateOutbox(pool, logger);
+  await migrateProcessedEvents(pool, logger);
+
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "delivery", logger });
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/delivery" });
+  relay.start();
+
+  const partners = createPartnerStore(pool);
+  const deliveryStore = createDeliveryStore(pool);
+  const deliveries = createDeliveries({ pool, deliveries: deliveryStore, partners, logger, onOutboxWrite: () => relay.nudge() });
+  const retrier = createAssignmentRetrier({
+    deliveries,
+    logger,
+    intervalMs: config.DELIVERY_ASSIGN_RETRY_INTERVAL_MS,
+    batchSize: config.DELIVERY_ASSIGN_RETRY_BATCH_SIZE,
+  });
+  retrier.start();
+
+  const consumer = createEventConsumer({
+    kafka,
+    pool,
+    logger,
+    groupId: config.DELIVERY_CONSUMER_GROUP,
+    topics: [TOPICS.order],
+    handlers: orderEventHandlers(deliveries, () => relay.nudge()),
+    producer,
+  });
+  await consumer.start();
+
+  const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
+  const server = createDeliveryServer({
+    pool,
+    partners,
+    deliveries: deliveryStore,
+    useCases: deliveries,
+    logger,
+    verifier,
+    onPartnersChanged: () => retrier.nudge(),
+  });
+  return {
+    server,
+    deliveries,
+    retrier,
+    closers: [
+      { name: "order event consumer", close: () => consumer.stop() },
+      { name: "assignment retrier", close: () => retrier.stop() },
+      { name: "outbox relay", close: () => relay.stop() },
+      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "mysql", close: () => pool.end() },
+    ],
+  };
+}

@@ -1,0 +1,19 @@
+import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
+import { createRpcServer, pingMysql, registration, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createDeliveryService, type DeliveryServiceDeps } from "./handlers/delivery-service.js";
+
+export interface DeliveryServerDeps extends DeliveryServiceDeps {
+  /** Checks access tokens against identity's keys (tests pass a local test key set). */
+  verifier: TokenVerifier;
+}
+
+/** The delivery service's routes: the DeliveryService RPCs on both transports. */
+export function createDeliveryServer(deps: DeliveryServerDeps): RpcServer {
+  return createRpcServer({
+    name: "delivery",
+    logger: deps.logger,
+    services: [registration(DeliveryService, createDeliveryService(deps))],
+    verifier: deps.verifier,
+    readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }],
+  });
+}
