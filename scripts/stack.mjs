@@ -4,12 +4,14 @@
 //   up      the same, detached (logs in .shopmesh/logs/<service>.log)
 //   down    stop the services, then the infrastructure this checkout started
 //   status  infrastructure and services, one line each
+//   seed    load the demo data again (idempotent; the services must be up)
 // Services are discovered from services/*/package.json ("shopmesh": { port, portEnv }).
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { EDGE_CONFIG, ENVOY_ADMIN_PORT, edgeStatusLine, startEdge, stopEdge } from "./envoy/edge.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const STATE = join(ROOT, ".shopmesh");
@@ -117,12 +119,15 @@ async function waitReady(services, children) {
   }
 }
 
-function seed() {
-  const seedMain = join(ROOT, "scripts", "seed", "seed.mjs");
-  if (!existsSync(seedMain)) return;
+/** Runs every service's demo seed (`services/<name>/dist/seed/main.js`), in port order. Each is idempotent. */
+function seed(services) {
+  const seeds = services.map((s) => ({ name: s.name, main: join(ROOT, "services", s.name, "dist", "seed", "main.js") })).filter((s) => existsSync(s.main));
+  if (seeds.length === 0) return;
   console.log("\n==> seeding demo data");
-  const result = spawnSync(process.execPath, [seedMain], { stdio: "inherit", cwd: ROOT, env: serviceEnv() });
-  if (result.status !== 0) console.error("seeding failed; the mesh is up but the demo catalog may be incomplete");
+  for (const { name, main } of seeds) {
+    const result = spawnSync(process.execPath, [main], { stdio: "inherit", cwd: ROOT, env: serviceEnv() });
+    if (result.status !== 0) console.error(`${name} seed failed; the mesh is up but its demo data may be incomplete`);
+  }
 }
 
 function banner(services) {
@@ -131,7 +136,7 @@ function banner(services) {
     "",
     "shopmesh is up",
     "",
-    ...(existsSync(join(ROOT, "envoy", "envoy.yaml")) ? [`  edge (Envoy)      http://${HOST}:${edgePort}`] : []),
+    ...(existsSync(EDGE_CONFIG) ? [`  edge (Envoy)      http://${HOST}:${edgePort}   (admin http://${HOST}:${ENVOY_ADMIN_PORT})`] : []),
     ...services.map((s) => `  ${s.name.padEnd(17)} ${HOST}:${s.port}   grpcurl -plaintext ${HOST}:${s.port} list`),
     `  Jaeger UI         http://${HOST}:${process.env.JAEGER_UI_PORT ?? 16686}`,
     `  Mailpit UI        http://${HOST}:${process.env.MAILPIT_UI_PORT ?? 8025}`,
@@ -172,7 +177,8 @@ async function up() {
     child.unref();
   }
   await waitReady(services);
-  seed();
+  await startEdge({ detached: true }); // edge: scripts/envoy/edge.mjs
+  seed(services);
   banner(services);
   console.log("  logs: .shopmesh/logs/<service>.log   stop: npm run down\n");
 }
@@ -212,17 +218,21 @@ async function start() {
   process.on("SIGTERM", () => void stopAll(0));
   try {
     await waitReady(services, children);
+    // edge: scripts/envoy/edge.mjs; stopped with the services on Ctrl-C
+    const edge = await startEdge({ detached: false });
+    if (edge) children.set("envoy", edge);
   } catch (err) {
     console.error(`\n${err.message}`);
     await stopAll(1);
     return;
   }
-  seed();
+  seed(services);
   banner(services);
   console.log("  streaming logs; Ctrl-C stops everything this command started\n");
 }
 
 async function down() {
+  await stopEdge(); // edge first: it fronts the services
   const services = discoverServices();
   for (const service of services) {
     const pid = runningPid(service);
@@ -246,9 +256,10 @@ async function status() {
     const pid = runningPid(service);
     console.log(`${service.name.padEnd(13)} ${(ready ? "ready" : pid ? "starting" : "down").padEnd(10)} ${String(pid ?? "-").padEnd(8)} ${service.port}`);
   }
+  console.log(await edgeStatusLine());
 }
 
-const commands = { start, up, down, status };
+const commands = { start, up, down, status, seed: async () => seed(discoverServices()) };
 if (!commands[command]) {
   console.error(`usage: node scripts/stack.mjs ${Object.keys(commands).join("|")}`);
   process.exit(2);

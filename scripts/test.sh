@@ -12,6 +12,9 @@ bash scripts/bootstrap.sh
 step "infrastructure"
 bash scripts/infra/up.sh
 
+step "deployment validators (kustomize, Kubernetes schemas, compose loader)"
+bash scripts/k8s/install-tools.sh
+
 step "contracts: buf lint, format, breaking, generated code up to date"
 if [ "${CI:-}" = "true" ]; then bash scripts/proto/check.sh --require-committed; else bash scripts/proto/check.sh; fi
 

@@ -81,6 +81,11 @@ export const kafkaConfig = {
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/)
     .default(""),
+  /**
+   * "false" keeps committed events in the outbox instead of publishing them: an operator
+   * switch for broker maintenance, and how tests stage a crash between commit and publish.
+   */
+  OUTBOX_RELAY_ENABLED: z.enum(["true", "false"]).default("true"),
 };
 
 /** Where services find identity's public keys to verify access tokens. */

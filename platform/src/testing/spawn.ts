@@ -83,3 +83,19 @@ export async function spawnService(
     },
   };
 }
+
+/**
+ * A port that is free right now, for processes that must know each other's addresses before
+ * they start (the payment service and the provider simulator call each other).
+ */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -76,6 +76,7 @@ export async function buildDelivery(config: DeliveryConfig, logger: Logger, over
     topics: [TOPICS.order],
     handlers: orderEventHandlers(deliveries, () => relay.nudge()),
     producer,
+    startAt: config.KAFKA_CONSUMER_START,
   });
   await consumer.start();
 

@@ -57,7 +57,8 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/order" });
-  relay.start();
+  if (config.OUTBOX_RELAY_ENABLED === "true") relay.start();
+  else logger.warn("outbox relay disabled: events stay in the outbox until it is enabled");
 
   const orders = createOrderStore(pool);
   const downstreams = createDownstreams(

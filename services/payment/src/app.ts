@@ -71,6 +71,7 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
     topics: [TOPICS.order],
     handlers: [orderCancelledHandler(payments)],
     producer,
+    startAt: config.KAFKA_CONSUMER_START,
   });
   await consumer.start();
 

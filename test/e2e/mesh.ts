@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dropDatabase, freePort, spawnService, testDatabaseName, type SpawnedService } from "@shopmesh/platform/testing";
+
+/** Services that own a database, and the variable that names it. */
+const DATABASES: Record<string, string> = {
+  identity: "IDENTITY_DATABASE",
+  catalog: "CATALOG_DATABASE",
+  inventory: "INVENTORY_DATABASE",
+  order: "ORDER_DATABASE",
+  payment: "PAYMENT_DATABASE",
+  delivery: "DELIVERY_DATABASE",
+  notification: "NOTIFICATION_DATABASE",
+};
+
+const PORT_ENV: Record<string, string> = {
+  identity: "IDENTITY_PORT",
+  catalog: "CATALOG_PORT",
+  cart: "CART_PORT",
+  order: "ORDER_PORT",
+  payment: "PAYMENT_PORT",
+  inventory: "INVENTORY_PORT",
+  delivery: "DELIVERY_PORT",
+  notification: "NOTIFICATION_PORT",
+  "payment-provider-sim": "PAYMENT_SIM_PORT",
+};
+
+export interface Mesh {
+  ports: Record<string, number>;
+  databases: Record<string, string>;
+  env: Record<string, string>;
+  processes: Map<string, SpawnedService>;
+  /** Starts (or restarts) one service with the mesh's environment plus `extra`. */
+  start(name: string, extra?: Record<string, string>): Promise<SpawnedService>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole checkout mesh as real processes from their builds, on free ports, each service
+ * with a throwaway database and consumer groups of its own that start at the current end
+ * of their topics (so nothing from earlier runs is replayed into this one).
+ */
+export async function startMesh(names: string[], extra: Record<string, Record<string, string>> = {}): Promise<Mesh> {
+  const run = randomBytes(4).toString("hex");
+  const ports: Record<string, number> = {};
+  for (const name of names) ports[name] = await freePort();
+  const databases: Record<string, string> = {};
+  for (const name of names) if (DATABASES[name]) databases[name] = testDatabaseName(name);
+  const keyDir = await mkdtemp(join(tmpdir(), "mesh-keys-"));
+  const addr = (name: string) => `127.0.0.1:${ports[name] ?? 1}`;
+  const env: Record<string, string> = {
+    NODE_ENV: "test",
+    LOG_LEVEL: "info",
+    KAFKA_CONSUMER_START: "end",
+    KAFKA_GROUP_SUFFIX: `.e2e-${run}`,
+    PAYMENT_CONSUMER_GROUP: `shopmesh.payment.e2e-${run}`,
+    DELIVERY_CONSUMER_GROUP: `shopmesh.delivery.e2e-${run}`,
+    NOTIFICATION_CONSUMER_GROUP: `shopmesh.notification.e2e-${run}`,
+    JWT_SIGNING_KEY_FILE: join(keyDir, "jwt.pem"),
+    JWKS_URL: `http://${addr("identity")}/.well-known/jwks.json`,
+    IDENTITY_ADDR: addr("identity"),
+    CATALOG_ADDR: addr("catalog"),
+    CART_ADDR: addr("cart"),
+    INVENTORY_ADDR: addr("inventory"),
+    PAYMENT_ADDR: addr("payment"),
+    DELIVERY_ADDR: addr("delivery"),
+    PAYMENT_PROVIDER_URL: `http://${addr("payment-provider-sim")}`,
+    PAYMENT_SIM_PUBLIC_URL: `http://${addr("payment-provider-sim")}`,
+    PAYMENT_WEBHOOK_URL: `http://${addr("payment")}/webhooks/provider`,
+    PAYMENT_WEBHOOK_INITIAL_BACKOFF_MS: "100",
+    DELIVERY_ASSIGN_RETRY_INTERVAL_MS: "1000",
+    NOTIFICATION_POLL_INTERVAL_MS: "200",
+  };
+  for (const [name, variable] of Object.entries(DATABASES)) if (databases[name]) env[variable] = databases[name]!;
+  const processes = new Map<string, SpawnedService>();
+
+  async function start(name: string, more: Record<string, string> = {}): Promise<SpawnedService> {
+    const service = await spawnService(name, { ...env, [PORT_ENV[name]!]: String(ports[name]), ...(extra[name] ?? {}), ...more }, { portEnv: PORT_ENV[name]!, timeoutMs: 60_000 });
+    processes.set(name, service);
+    return service;
+  }
+
+  const mesh: Mesh = {
+    ports,
+    databases,
+    env,
+    processes,
+    start,
+    async stop() {
+      await Promise.all([...processes.values()].map((service) => service.stop(10_000)));
+      for (const database of Object.values(databases)) await dropDatabase(database);
+      await rm(keyDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    // identity first: everyone else verifies tokens against its keys.
+    await start("identity");
+    await Promise.all(names.filter((name) => name !== "identity").map((name) => start(name)));
+  } catch (err) {
+    await mesh.stop().catch(() => undefined);
+    throw err;
+  }
+  return mesh;
+}
