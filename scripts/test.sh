@@ -21,6 +21,13 @@ if [ "${CI:-}" = "true" ]; then bash scripts/proto/check.sh --require-committed;
 step "build"
 npx tsc -b tsconfig.build.json
 
+step "edge: generated Envoy configs up to date and valid (envoy --mode validate)"
+npm run --silent envoy:check
+for config in envoy/envoy.yaml envoy/envoy.compose.yaml envoy/envoy.k8s.yaml; do
+  "${SHOPMESH_TOOLS:-$HOME/.cache/shopmesh/tools}/bin/envoy" --mode validate -c "$config" --log-level error >/dev/null
+  echo "valid: $config"
+done
+
 step "typecheck (sources and tests)"
 npx tsc -p tsconfig.json
 

@@ -25,7 +25,8 @@ let mesh: Mesh;
 let adminToken: string;
 let categoryId: string;
 
-const client = <S extends Parameters<typeof connectClient>[0]>(service: S, name: string, token?: string) => connectClient(service, mesh.ports[name]!, token ? { token } : {});
+const client = <S extends Parameters<typeof connectClient>[0]>(service: S, name: string, token?: string) =>
+  connectClient(service, mesh.ports[name]!, token ? { token } : {});
 
 async function newCustomer() {
   const email = `shopper-${randomBytes(5).toString("hex")}@example.com`;
@@ -104,10 +105,19 @@ beforeAll(async () => {
   mesh = await startMesh(SERVICES);
   const login = await client(IdentityService, "identity").login({ email: "admin@shopmesh.local", password: "admin-password" });
   adminToken = login.tokens!.accessToken;
-  const { category } = await client(CatalogService, "catalog", adminToken).createCategory({ category: { slug: `kitchen-${randomBytes(3).toString("hex")}`, name: "Kitchen" } });
+  const { category } = await client(CatalogService, "catalog", adminToken).createCategory({
+    category: { slug: `kitchen-${randomBytes(3).toString("hex")}`, name: "Kitchen" },
+  });
   categoryId = category!.id;
   await client(DeliveryService, "delivery", adminToken).createPartner({
-    partner: { name: "Berlin Bikes", contactEmail: "dispatch@berlin-bikes.example", available: true, serviceAreaPrefixes: ["10"], dailyCapacity: 100, maxOrderItems: 0 },
+    partner: {
+      name: "Berlin Bikes",
+      contactEmail: "dispatch@berlin-bikes.example",
+      available: true,
+      serviceAreaPrefixes: ["10"],
+      dailyCapacity: 100,
+      maxOrderItems: 0,
+    },
   });
 }, 180_000);
 
@@ -127,10 +137,13 @@ test("happy path: order PAID, stock decremented once, courier assigned, customer
   const stock = await stockOf(productId);
   expect([stock.onHand, stock.reserved]).toEqual([3, 0]);
 
-  const assigned = await eventually(async () => {
-    const { order: current } = await customer.orders.getOrder({ orderId: order.id });
-    return current?.deliveryId ? current : undefined;
-  }, { timeoutMs: 30_000, what: "courier assigned" });
+  const assigned = await eventually(
+    async () => {
+      const { order: current } = await customer.orders.getOrder({ orderId: order.id });
+      return current?.deliveryId ? current : undefined;
+    },
+    { timeoutMs: 30_000, what: "courier assigned" },
+  );
   await eventually(async () => ((await emailsTo(customer.email)).some((subject) => subject.startsWith("Payment confirmed")) ? true : undefined), {
     timeoutMs: 30_000,
     what: "payment confirmation email",
@@ -171,21 +184,30 @@ test("the provider sends the webhook three times and out of order: one ledger en
       what: "payment confirmation email",
     });
     // Let every duplicate land before counting.
-    await eventually(async () => {
-      const response = await fetch(`http://127.0.0.1:${mesh.ports["payment-provider-sim"]}/v1/test/webhooks`);
-      const sent = (await response.json()) as { webhooks?: Array<{ intent_id?: string; delivered?: boolean; status?: string }> } | Array<unknown>;
-      const list = (Array.isArray(sent) ? sent : (sent.webhooks ?? [])) as Array<Record<string, unknown>>;
-      const mine = list.filter((hook) => JSON.stringify(hook).includes(payment.providerIntentId));
-      return mine.length >= 3 && mine.every((hook) => JSON.stringify(hook).includes("delivered")) ? true : undefined;
-    }, { timeoutMs: 30_000, what: "all duplicate webhooks delivered" });
+    await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${mesh.ports["payment-provider-sim"]}/v1/test/webhooks`);
+        const sent = (await response.json()) as { webhooks?: Array<{ intent_id?: string; delivered?: boolean; status?: string }> } | Array<unknown>;
+        const list = (Array.isArray(sent) ? sent : (sent.webhooks ?? [])) as Array<Record<string, unknown>>;
+        const mine = list.filter((hook) => JSON.stringify(hook).includes(payment.providerIntentId));
+        return mine.length >= 3 && mine.every((hook) => JSON.stringify(hook).includes("delivered")) ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: "all duplicate webhooks delivered" },
+    );
   } finally {
     await setProviderBehaviour({});
   }
   const groups = await query<{ n: number }>("payment", "SELECT COUNT(DISTINCT entry_group_id) AS n FROM ledger_entries WHERE payment_id = ?", [payment.id]);
   expect(Number(groups[0]!.n)).toBe(1);
-  const sums = await query<{ total: string }>("payment", "SELECT COALESCE(SUM(amount_minor), 0) AS total FROM ledger_entries WHERE payment_id = ?", [payment.id]);
+  const sums = await query<{ total: string }>("payment", "SELECT COALESCE(SUM(amount_minor), 0) AS total FROM ledger_entries WHERE payment_id = ?", [
+    payment.id,
+  ]);
   expect(Number(sums[0]!.total)).toBe(0);
-  const succeeded = await query<{ n: number }>("payment", "SELECT COUNT(*) AS n FROM outbox WHERE event_type = 'shopmesh.events.v1.PaymentSucceeded' AND event_key = ?", [order.id]);
+  const succeeded = await query<{ n: number }>(
+    "payment",
+    "SELECT COUNT(*) AS n FROM outbox WHERE event_type = 'shopmesh.events.v1.PaymentSucceeded' AND event_key = ?",
+    [order.id],
+  );
   expect(Number(succeeded[0]!.n)).toBe(1);
   expect((await stockOf(productId)).onHand).toBe(3);
   expect((await emailsTo(customer.email)).filter((subject) => subject.startsWith("Payment confirmed"))).toHaveLength(1);
@@ -202,10 +224,13 @@ test("the order relay dies after the commit and before publishing: after a resta
 
   await mesh.processes.get("order")!.kill(); // the crash
   await mesh.start("order");
-  await eventually(async () => {
-    const rows = await query<{ n: number }>("order", "SELECT COUNT(*) AS n FROM outbox WHERE event_key = ? AND published_at IS NULL", [order.id]);
-    return Number(rows[0]!.n) === 0 ? true : undefined;
-  }, { what: "outbox drained after restart" });
+  await eventually(
+    async () => {
+      const rows = await query<{ n: number }>("order", "SELECT COUNT(*) AS n FROM outbox WHERE event_key = ? AND published_at IS NULL", [order.id]);
+      return Number(rows[0]!.n) === 0 ? true : undefined;
+    },
+    { what: "outbox drained after restart" },
+  );
   // Downstream effect of OrderPlaced, applied once: the "order received" email.
   await eventually(async () => ((await emailsTo(customer.email)).some((subject) => subject.startsWith("We received your order")) ? true : undefined), {
     timeoutMs: 30_000,
@@ -228,7 +253,9 @@ test("PlaceOrder retried with the same key returns the same order; two customers
 
   const racers = await Promise.all([newCustomer(), newCustomer()]);
   for (const racer of racers) await racer.cart.addItem({ productId, quantity: 1 });
-  const results = await Promise.allSettled(racers.map((racer) => racer.orders.placeOrder({ idempotencyKey: `race-${randomBytes(6).toString("hex")}`, shippingAddress: address })));
+  const results = await Promise.allSettled(
+    racers.map((racer) => racer.orders.placeOrder({ idempotencyKey: `race-${randomBytes(6).toString("hex")}`, shippingAddress: address })),
+  );
   const won = results.filter((result) => result.status === "fulfilled");
   const lost = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
   expect(won).toHaveLength(1);

@@ -77,7 +77,11 @@ export async function startMesh(names: string[], extra: Record<string, Record<st
   const processes = new Map<string, SpawnedService>();
 
   async function start(name: string, more: Record<string, string> = {}): Promise<SpawnedService> {
-    const service = await spawnService(name, { ...env, [PORT_ENV[name]!]: String(ports[name]), ...(extra[name] ?? {}), ...more }, { portEnv: PORT_ENV[name]!, timeoutMs: 60_000 });
+    const service = await spawnService(
+      name,
+      { ...env, [PORT_ENV[name]!]: String(ports[name]), ...(extra[name] ?? {}), ...more },
+      { portEnv: PORT_ENV[name]!, timeoutMs: 60_000 },
+    );
     processes.set(name, service);
     return service;
   }

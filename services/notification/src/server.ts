@@ -1,0 +1,19 @@
+import { NotificationService } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
+import { createRpcServer, pingMysql, registration, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createNotificationService, type NotificationDeps } from "./handlers/notification-service.js";
+
+export interface NotificationServerDeps extends NotificationDeps {
+  verifier: TokenVerifier;
+  extraReadiness?: ReadinessCheck[];
+}
+
+/** The notification service's routes: NotificationService over gRPC and Connect. */
+export function createNotificationServer(deps: NotificationServerDeps): RpcServer {
+  return createRpcServer({
+    name: "notification",
+    logger: deps.logger,
+    services: [registration(NotificationService, createNotificationService(deps))],
+    verifier: deps.verifier,
+    readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }, ...(deps.extraReadiness ?? [])],
+  });
+}

@@ -1,0 +1,35 @@
+import { RateLimitService } from "@shopmesh/gen/envoy/service/ratelimit/v3/rls_pb.js";
+import { Counter, createRpcServer, createServiceMetrics, registration, type Logger, type RpcServer } from "@shopmesh/platform";
+import type { Limits } from "./domain/limits.js";
+import { createRatelimitService, type FailureMode } from "./handlers/ratelimit-service.js";
+import type { TokenBuckets } from "./store/token-bucket.js";
+
+export interface RatelimitServerDeps {
+  limits: Limits;
+  buckets: TokenBuckets;
+  failureMode: FailureMode;
+  logger: Logger;
+}
+
+/**
+ * The ratelimit service's routes: Envoy's RateLimitService. It has no policy option, so the
+ * platform serves it as internal (gRPC only, never through the edge) - what Envoy speaks.
+ */
+export function createRatelimitServer(deps: RatelimitServerDeps): RpcServer {
+  const metrics = createServiceMetrics("ratelimit");
+  const decisions = new Counter({
+    name: "shopmesh_ratelimit_decisions_total",
+    help: "Rate-limit decisions by class and outcome (ok, over_limit, error_allowed, error_denied).",
+    labelNames: ["class", "decision"] as const,
+    registers: [metrics.registry],
+  });
+  return createRpcServer({
+    name: "ratelimit",
+    logger: deps.logger,
+    metrics,
+    services: [registration(RateLimitService, createRatelimitService({ ...deps, decisions }))],
+    // No Redis check: with Redis away the service still answers, by its failure mode, and
+    // Envoy should keep asking it rather than eject it.
+    readiness: [],
+  });
+}
