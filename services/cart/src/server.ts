@@ -1,0 +1,23 @@
+import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
+import { createRpcServer, pingRedis, registration, type Redis, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createCartService, type CartDeps } from "./handlers/cart-service.js";
+
+export interface CartServerDeps extends CartDeps {
+  redis: Redis;
+  verifier: TokenVerifier;
+}
+
+/**
+ * The cart service's routes. Ready means Redis answers: catalog and inventory are guarded
+ * per call by their circuit breakers, and tying readiness to them would take every cart
+ * replica out of rotation whenever one downstream blips (ClearCart needs neither).
+ */
+export function createCartServer(deps: CartServerDeps): RpcServer {
+  return createRpcServer({
+    name: "cart",
+    logger: deps.logger,
+    services: [registration(CartService, createCartService(deps))],
+    verifier: deps.verifier,
+    readiness: [{ name: "redis", check: () => pingRedis(deps.redis) }],
+  });
+}
