@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dropDatabase, freePort, spawnService, testDatabaseName, type SpawnedService } from "@shopmesh/platform/testing";
@@ -94,6 +94,10 @@ export async function startMesh(names: string[], extra: Record<string, Record<st
     start,
     async stop() {
       await Promise.all([...processes.values()].map((service) => service.stop(10_000)));
+      // Every service's log, for reading after a failure (CI prints the folder's path).
+      const logDir = join(process.cwd(), "test-output", "e2e");
+      await mkdir(logDir, { recursive: true });
+      for (const [name, service] of processes) await writeFile(join(logDir, `${name}.log`), service.output.join("\n"));
       for (const database of Object.values(databases)) await dropDatabase(database);
       await rm(keyDir, { recursive: true, force: true });
     },

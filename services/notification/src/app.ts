@@ -115,6 +115,7 @@ export async function buildNotification(config: NotificationConfig, logger: Logg
           producer,
           groupId: config.NOTIFICATION_CONSUMER_GROUP,
           topics: CONSUMED_TOPICS,
+          startAt: config.KAFKA_CONSUMER_START,
           handlers: createEventHandlers({
             notifications,
             recipients: createRecipientStore(),
