@@ -86,6 +86,11 @@ export const kafkaConfig = {
    * switch for broker maintenance, and how tests stage a crash between commit and publish.
    */
   OUTBOX_RELAY_ENABLED: z.enum(["true", "false"]).default("true"),
+  /** Namespace for every topic name (see createKafka); empty in production. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/)
+    .default(""),
 };
 
 /** Where services find identity's public keys to verify access tokens. */

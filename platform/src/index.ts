@@ -18,3 +18,4 @@ export * from "./rpc/server.js";
 export * from "./rpc/validation.js";
 export * from "./kafka/topics.js";
 export * from "./kafka/dead-letters.js";
+export * from "./telemetry/spans.js";

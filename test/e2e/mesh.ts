@@ -2,7 +2,28 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dropDatabase, freePort, spawnService, testDatabaseName, type SpawnedService } from "@shopmesh/platform/testing";
+import { readFile } from "node:fs/promises";
+import { createKafka } from "@shopmesh/platform";
+import { dropDatabase, freePort, spawnService, TEST_KAFKA_BROKERS, testDatabaseName, testLogger, type SpawnedService } from "@shopmesh/platform/testing";
+
+/** Creates the topics of scripts/infra/topics.txt under `prefix`; returns a function that deletes them. */
+async function createRunTopics(prefix: string): Promise<() => Promise<void>> {
+  const text = await readFile(new URL("../../scripts/infra/topics.txt", import.meta.url), "utf8");
+  const topics = text
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([name]) => name && !name.startsWith("#"))
+    .map(([topic, partitions]) => ({ topic: topic!, numPartitions: Number(partitions ?? 1) }));
+  const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: "e2e-topics", logger: testLogger("e2e"), topicPrefix: prefix }).admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics });
+  await admin.disconnect();
+  return async () => {
+    await admin.connect();
+    await admin.deleteTopics({ topics: topics.map(({ topic }) => topic) }).catch(() => undefined);
+    await admin.disconnect();
+  };
+}
 
 /** Services that own a database, and the variable that names it. */
 const DATABASES: Record<string, string> = {
@@ -25,6 +46,7 @@ const PORT_ENV: Record<string, string> = {
   delivery: "DELIVERY_PORT",
   notification: "NOTIFICATION_PORT",
   "payment-provider-sim": "PAYMENT_SIM_PORT",
+  ratelimit: "RATELIMIT_PORT",
 };
 
 export interface Mesh {
@@ -42,18 +64,26 @@ export interface Mesh {
  * with a throwaway database and consumer groups of its own that start at the current end
  * of their topics (so nothing from earlier runs is replayed into this one).
  */
-export async function startMesh(names: string[], extra: Record<string, Record<string, string>> = {}): Promise<Mesh> {
+export async function startMesh(
+  names: string[],
+  extra: Record<string, Record<string, string>> = {},
+  options: { /** Preload OpenTelemetry in every process, exporting to the local Jaeger. */ telemetry?: boolean } = {},
+): Promise<Mesh> {
   const run = randomBytes(4).toString("hex");
   const ports: Record<string, number> = {};
   for (const name of names) ports[name] = await freePort();
   const databases: Record<string, string> = {};
   for (const name of names) if (DATABASES[name]) databases[name] = testDatabaseName(name);
   const keyDir = await mkdtemp(join(tmpdir(), "mesh-keys-"));
+  // Topics of its own: no other test's consumers see this run's events, and vice versa.
+  const topicPrefix = `e2e-${run}.`;
+  const deleteTopics = await createRunTopics(topicPrefix);
   const addr = (name: string) => `127.0.0.1:${ports[name] ?? 1}`;
   const env: Record<string, string> = {
     NODE_ENV: "test",
     LOG_LEVEL: "info",
     KAFKA_CONSUMER_START: "end",
+    KAFKA_TOPIC_PREFIX: topicPrefix,
     KAFKA_GROUP_SUFFIX: `.e2e-${run}`,
     PAYMENT_CONSUMER_GROUP: `shopmesh.payment.e2e-${run}`,
     DELIVERY_CONSUMER_GROUP: `shopmesh.delivery.e2e-${run}`,
@@ -80,7 +110,7 @@ export async function startMesh(names: string[], extra: Record<string, Record<st
     const service = await spawnService(
       name,
       { ...env, [PORT_ENV[name]!]: String(ports[name]), ...(extra[name] ?? {}), ...more },
-      { portEnv: PORT_ENV[name]!, timeoutMs: 60_000 },
+      { portEnv: PORT_ENV[name]!, timeoutMs: 60_000, telemetry: options.telemetry ?? false },
     );
     processes.set(name, service);
     return service;
@@ -99,6 +129,7 @@ export async function startMesh(names: string[], extra: Record<string, Record<st
       await mkdir(logDir, { recursive: true });
       for (const [name, service] of processes) await writeFile(join(logDir, `${name}.log`), service.output.join("\n"));
       for (const database of Object.values(databases)) await dropDatabase(database);
+      await deleteTopics();
       await rm(keyDir, { recursive: true, force: true });
     },
   };

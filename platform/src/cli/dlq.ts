@@ -19,6 +19,7 @@ async function main(): Promise<number> {
   const kafka = createKafka({
     brokers: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092",
     clientId: "shopmesh-dlq",
+    topicPrefix: process.env["KAFKA_TOPIC_PREFIX"] ?? "",
     logger: createLogger({ service: "dlq", level: "warn" }),
   });
   if (command === "list") {

@@ -1,5 +1,6 @@
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection } from "mysql2/promise";
+import { platformMetrics } from "../metrics.js";
 
 export type { Pool, PoolConnection, RowDataPacket, ResultSetHeader } from "mysql2/promise";
 
@@ -22,7 +23,7 @@ export async function createMysqlPool(options: MysqlOptions): Promise<Pool> {
   } finally {
     await admin.end();
   }
-  return mysql.createPool({
+  const pool = mysql.createPool({
     host: options.host,
     port: options.port,
     user: options.user,
@@ -39,6 +40,27 @@ export async function createMysqlPool(options: MysqlOptions): Promise<Pool> {
     bigNumberStrings: false,
     namedPlaceholders: false,
   });
+  platformMetrics.trackPool(options.database, () => poolUsage(pool, options.poolSize));
+  return pool;
+}
+
+/** mysql2 keeps its pool's state in private fields; read them defensively for the pool metrics. */
+interface PoolInternals {
+  _closed?: boolean;
+  _allConnections?: { length: number };
+  _freeConnections?: { length: number };
+  _connectionQueue?: { length: number };
+}
+
+function poolUsage(pool: Pool, max: number) {
+  const internals = (pool as unknown as { pool: PoolInternals }).pool;
+  if (!internals || internals._closed) return undefined;
+  return {
+    max,
+    open: internals._allConnections?.length ?? 0,
+    idle: internals._freeConnections?.length ?? 0,
+    waiting: internals._connectionQueue?.length ?? 0,
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Pool, PoolConnection } from "mysql2/promise";
 import type { Logger } from "../logger.js";
 import { isDuplicateKey, withTransaction } from "../db/mysql.js";
 import { runMigrations } from "../db/migrations.js";
+import { platformMetrics } from "../metrics.js";
 import { CE, decodeEvent, headerString } from "./events.js";
 
 const CONSUMER_MIGRATIONS = fileURLToPath(new URL("../../migrations/consumer", import.meta.url));
@@ -86,7 +87,7 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
   const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
   let stopping = false;
 
-  async function applyOnce(handler: EventHandler, message: KafkaMessage, meta: EventMeta): Promise<void> {
+  async function applyOnce(handler: EventHandler, message: KafkaMessage, meta: EventMeta): Promise<boolean> {
     let event: MessageShape<DescMessage>;
     try {
       event = decodeEvent(handler.schema, message.value ?? new Uint8Array());
@@ -105,6 +106,14 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
     });
     if (applied) handler.afterCommit?.(event, meta);
     else logger.debug({ event_id: meta.id, type: meta.type }, "duplicate event skipped");
+    return applied;
+  }
+
+  function recordOutcome(message: KafkaMessage, meta: EventMeta, outcome: "applied" | "duplicate" | "dead_lettered"): void {
+    const labels = { group: options.groupId, topic: meta.topic };
+    platformMetrics.eventsProcessed.inc({ ...labels, type: meta.type, outcome });
+    const created = Date.parse(headerString(message.headers, CE.time) ?? "");
+    if (Number.isFinite(created)) platformMetrics.eventLatency.observe(labels, Math.max(0, Date.now() - created) / 1000);
   }
 
   async function deadLetter(message: KafkaMessage, meta: EventMeta, error: string, attempts: number): Promise<void> {
@@ -128,6 +137,7 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
         },
       ],
     });
+    platformMetrics.eventDeadLetters.inc({ group: options.groupId, topic: meta.topic });
     options.onDeadLetter?.(meta, error);
     logger.error({ event_id: meta.id, type: meta.type, topic: meta.topic, attempts, error }, "event dead-lettered");
   }
@@ -164,7 +174,7 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
       await context.with(trace.setSpan(parent, span), async () => {
         for (let attempt = 1; ; attempt++) {
           try {
-            await applyOnce(handler, message, meta);
+            recordOutcome(message, meta, (await applyOnce(handler, message, meta)) ? "applied" : "duplicate");
             return;
           } catch (err) {
             const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -172,8 +182,10 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
               if (stopping && !(err instanceof PoisonEventError) && attempt < maxAttempts) throw err; // leave it for the next owner
               span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
               await deadLetter(message, meta, reason, attempt);
+              recordOutcome(message, meta, "dead_lettered");
               return;
             }
+            platformMetrics.eventRetries.inc({ group: options.groupId, topic: meta.topic });
             options.onRetry?.(meta, attempt);
             logger.warn({ event_id: meta.id, type: meta.type, attempt, err: reason }, "event failed; retrying");
             await new Promise((resolve) => setTimeout(resolve, initialBackoffMs * 2 ** (attempt - 1)));
@@ -197,6 +209,9 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
           resolve();
         });
       });
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+        platformMetrics.consumerLag.set({ group: options.groupId, topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag)),
+      );
       if (options.startAt === "end") await commitCurrentEnds(options.kafka, options.groupId, options.topics);
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics, fromBeginning: true });

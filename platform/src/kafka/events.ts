@@ -1,6 +1,6 @@
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { context, propagation } from "@opentelemetry/api";
-import { Kafka, logLevel, Partitioners, type IHeaders, type Producer } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from "kafkajs";
 import { v7 as uuidv7 } from "uuid";
 import type { Logger } from "../logger.js";
 
@@ -70,9 +70,15 @@ export function decodeEvent<D extends DescMessage>(schema: D, payload: Uint8Arra
   return fromBinary(schema, payload);
 }
 
-export function createKafka(options: { brokers: string; clientId: string; logger: Logger }): Kafka {
+/**
+ * Kafka client for a service. `topicPrefix` (KAFKA_TOPIC_PREFIX) puts every topic this client
+ * touches under a namespace: code keeps using the logical names in TOPICS, the broker sees
+ * `<prefix><name>`. One cluster can then host isolated environments (each test run of the
+ * mesh gets its own topics, so no consumer acts on another run's events).
+ */
+export function createKafka(options: { brokers: string; clientId: string; logger: Logger; topicPrefix?: string }): Kafka {
   const child = options.logger.child({ component: "kafka" });
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers.split(",").map((broker) => broker.trim()),
     connectionTimeout: 3_000,
@@ -88,6 +94,52 @@ export function createKafka(options: { brokers: string; clientId: string; logger
       else child.warn(rest, message);
     },
   });
+  return options.topicPrefix ? withTopicPrefix(kafka, options.topicPrefix) : kafka;
+}
+
+function withTopicPrefix(kafka: Kafka, prefix: string): Kafka {
+  const add = (topic: string) => `${prefix}${topic}`;
+  const strip = (topic: string) => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic);
+  const prefixed = Object.create(kafka) as Kafka;
+  prefixed.producer = (config) => {
+    const producer = kafka.producer(config);
+    return Object.assign(Object.create(producer) as Producer, {
+      send: (record: Parameters<Producer["send"]>[0]) => producer.send({ ...record, topic: add(record.topic) }),
+      sendBatch: (batch: Parameters<Producer["sendBatch"]>[0]) =>
+        producer.sendBatch({ ...batch, topicMessages: batch.topicMessages?.map((messages) => ({ ...messages, topic: add(messages.topic) })) }),
+    });
+  };
+  prefixed.consumer = (config) => {
+    const consumer = kafka.consumer(config);
+    return Object.assign(Object.create(consumer) as Consumer, {
+      subscribe: (subscription: Parameters<Consumer["subscribe"]>[0]) =>
+        consumer.subscribe(
+          "topics" in subscription
+            ? { ...subscription, topics: subscription.topics.map((topic) => (typeof topic === "string" ? add(topic) : topic)) }
+            : { ...subscription, topic: typeof subscription.topic === "string" ? add(subscription.topic) : subscription.topic },
+        ),
+      run: (config: Parameters<Consumer["run"]>[0] = {}) =>
+        consumer.run({
+          ...config,
+          ...(config.eachMessage ? { eachMessage: (payload) => config.eachMessage!({ ...payload, topic: strip(payload.topic) }) } : {}),
+        }),
+    });
+  };
+  prefixed.admin = (config) => {
+    const admin = kafka.admin(config);
+    return Object.assign(Object.create(admin) as Admin, {
+      fetchTopicOffsets: (topic: string) => admin.fetchTopicOffsets(add(topic)),
+      setOffsets: (request: Parameters<Admin["setOffsets"]>[0]) => admin.setOffsets({ ...request, topic: add(request.topic) }),
+      fetchOffsets: async (request: Parameters<Admin["fetchOffsets"]>[0]) => {
+        const result = await admin.fetchOffsets({ ...request, ...(request.topics ? { topics: request.topics.map(add) } : {}) });
+        return result.map((entry) => ({ ...entry, topic: strip(entry.topic) }));
+      },
+      createTopics: (request: Parameters<Admin["createTopics"]>[0]) =>
+        admin.createTopics({ ...request, topics: request.topics.map((topic) => ({ ...topic, topic: add(topic.topic) })) }),
+      deleteTopics: (request: Parameters<Admin["deleteTopics"]>[0]) => admin.deleteTopics({ ...request, topics: request.topics.map(add) }),
+    });
+  };
+  return prefixed;
 }
 
 /** Idempotent producer with acks=all: a retried send is written once per partition. */

@@ -1,9 +1,11 @@
 import { fileURLToPath } from "node:url";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { CompressionTypes, type Producer } from "kafkajs";
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { CompressionTypes, type IHeaders, type Producer } from "kafkajs";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
 import type { Logger } from "../logger.js";
 import { runMigrations } from "../db/migrations.js";
+import { platformMetrics } from "../metrics.js";
 import { cloudEventHeaders, currentTraceHeaders, encodeEvent, newEventId, type EventEnvelope } from "./events.js";
 
 const OUTBOX_MIGRATIONS = fileURLToPath(new URL("../../migrations/outbox", import.meta.url));
@@ -72,6 +74,47 @@ interface OutboxRow extends RowDataPacket {
   created_at: Date;
 }
 
+const tracer = trace.getTracer("shopmesh.events");
+const headerSetter = { set: (carrier: IHeaders, key: string, value: string) => void (carrier[key] = value) };
+const headerGetter = {
+  keys: (carrier: Record<string, string>) => Object.keys(carrier),
+  get: (carrier: Record<string, string>, key: string) => carrier[key],
+};
+
+/**
+ * One PRODUCER span per published event, a child of the trace context stored on the row
+ * (the request that caused the event), so the publish joins that request's trace. The
+ * span's own context replaces the stored one in the Kafka headers: the consumer's span
+ * becomes its child.
+ */
+function startPublishSpan(row: OutboxRow, headers: IHeaders, source: string): Span {
+  const stored: Record<string, string> = {};
+  if (row.traceparent) stored["traceparent"] = row.traceparent;
+  if (row.tracestate) stored["tracestate"] = row.tracestate;
+  const parent = propagation.extract(context.active(), stored, headerGetter);
+  const span = tracer.startSpan(
+    `${row.topic} publish`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "send",
+        "messaging.operation.name": "send",
+        "messaging.destination.name": row.topic,
+        "messaging.message.id": row.id,
+        "cloudevents.event_id": row.id,
+        "cloudevents.event_type": row.event_type,
+        "cloudevents.event_source": source,
+      },
+    },
+    parent,
+  );
+  delete headers["traceparent"];
+  delete headers["tracestate"];
+  propagation.inject(trace.setSpan(parent, span), headers, headerSetter);
+  return span;
+}
+
 /**
  * Publishes committed outbox rows to Kafka in id order and marks them published.
  * Only one relay per database publishes at a time (a named MySQL lock), which keeps
@@ -119,6 +162,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         return 0;
       }
       const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: ReturnType<typeof cloudEventHeaders> }>>();
+      const spans: Span[] = [];
       for (const row of rows) {
         const envelope: EventEnvelope = {
           id: row.id,
@@ -130,23 +174,43 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           traceparent: row.traceparent ?? undefined,
           tracestate: row.tracestate ?? undefined,
         };
+        const headers = cloudEventHeaders(envelope);
+        spans.push(startPublishSpan(row, headers, options.source));
         const list = byTopic.get(row.topic) ?? [];
-        list.push({ key: row.event_key, value: row.payload, headers: cloudEventHeaders(envelope) });
+        list.push({ key: row.event_key, value: row.payload, headers });
         byTopic.set(row.topic, list);
       }
-      await producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.None,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+      } catch (err) {
+        for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        for (const span of spans) span.end();
+      }
       await connection.query("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (?)", [rows.map((row) => row.id)]);
       await connection.commit();
+      const now = Date.now();
+      for (const row of rows) {
+        platformMetrics.outboxPublished.inc({ topic: row.topic });
+        platformMetrics.outboxPublishLatency.observe({ topic: row.topic }, Math.max(0, now - row.created_at.getTime()) / 1000);
+      }
       return rows.length;
     } catch (err) {
       await connection.rollback().catch(() => undefined);
       throw err;
     }
   }
+
+  async function countBacklog(): Promise<number> {
+    const [rows] = await pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL");
+    return Number(rows[0]?.["n"] ?? 0);
+  }
+  let untrackBacklog: (() => void) | undefined;
 
   async function drainOnce(): Promise<number> {
     let total = 0;
@@ -157,12 +221,17 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  async function tick(): Promise<void> {
+  // The relay runs outside any request: a nudge from a handler must not make every later poll
+  // (and its SQL) part of that handler's trace, since timers inherit the active context.
+  const tick = (): Promise<void> => context.with(ROOT_CONTEXT, pollOnce);
+
+  async function pollOnce(): Promise<void> {
     if (running || stopped) return;
     running = true;
     try {
       await drainOnce();
     } catch (err) {
+      platformMetrics.outboxPublishFailures.inc();
       logger.warn({ err }, "outbox relay batch failed; will retry");
       // A broken lock connection must be replaced, or no relay would ever take over.
       lockConnection?.destroy();
@@ -177,6 +246,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     start() {
       if (!stopped) return;
       stopped = false;
+      untrackBacklog = platformMetrics.trackOutboxBacklog(options.source, countBacklog);
       pending = tick();
     },
     nudge() {
@@ -187,6 +257,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     drainOnce,
     async stop() {
       stopped = true;
+      untrackBacklog?.();
       clearTimeout(timer);
       await pending.catch(() => undefined);
       if (lockConnection) {

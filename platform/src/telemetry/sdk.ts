@@ -1,9 +1,39 @@
-import { NodeSDK } from "@opentelemetry/sdk-node";
+import { basename, dirname } from "node:path";
+import type { Attributes, Context, SpanKind } from "@opentelemetry/api";
+import { NodeSDK, tracing } from "@opentelemetry/sdk-node";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { MySQL2Instrumentation } from "@opentelemetry/instrumentation-mysql2";
 
 let sdk: NodeSDK | undefined;
+
+/**
+ * Root sampler: a database or cache call with no request or event around it is background
+ * polling (the outbox relay every 200 ms, notification workers, sweepers); tracing each one
+ * would bury the traces people look for. Everything else that starts a trace is recorded,
+ * and children follow their parent's decision.
+ */
+export class NoBackgroundDbRootsSampler implements tracing.Sampler {
+  shouldSample(_context: Context, _traceId: string, _spanName: string, _spanKind: SpanKind, attributes: Attributes): tracing.SamplingResult {
+    if (attributes["db.system"] !== undefined || attributes["db.system.name"] !== undefined) return { decision: tracing.SamplingDecision.NOT_RECORD };
+    return { decision: tracing.SamplingDecision.RECORD_AND_SAMPLED };
+  }
+  toString(): string {
+    return "NoBackgroundDbRootsSampler";
+  }
+}
+
+/**
+ * The service name for traces: OTEL_SERVICE_NAME, else the folder of the started script
+ * (`services/<name>/dist/main.js` -> `<name>`), so `npm start`, the image and spawned test
+ * processes all report as the service they are without extra configuration.
+ */
+export function defaultServiceName(script = process.argv[1]): string {
+  const fromEnv = process.env["OTEL_SERVICE_NAME"];
+  if (fromEnv) return fromEnv;
+  if (script && basename(dirname(script)) === "dist") return basename(dirname(dirname(script)));
+  return "shopmesh";
+}
 
 /**
  * Starts OpenTelemetry for this process: OTLP/HTTP to Jaeger (OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -12,14 +42,16 @@ let sdk: NodeSDK | undefined;
  * instrumentation covers connect-node and the outbox hop needs the stored trace context.
  * OTEL_SDK_DISABLED=true turns it off.
  */
-export function startTelemetry(serviceName = process.env["OTEL_SERVICE_NAME"] ?? "shopmesh"): void {
+export function startTelemetry(serviceName = defaultServiceName()): void {
   if (sdk || process.env["OTEL_SDK_DISABLED"] === "true") return;
   const endpoint = process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "http://127.0.0.1:4318";
   sdk = new NodeSDK({
     serviceName,
     traceExporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, "")}/v1/traces` }),
+    sampler: new tracing.ParentBasedSampler({ root: new NoBackgroundDbRootsSampler() }),
     instrumentations: [
-      new MySQL2Instrumentation(),
+      // Statements only with placeholders: bound values (emails, hashes) never reach a span.
+      new MySQL2Instrumentation({ maskStatement: true }),
       // Statement text can carry personal data (emails in SET/GET keys); keep only the command.
       new IORedisInstrumentation({ dbStatementSerializer: (command) => command }),
     ],

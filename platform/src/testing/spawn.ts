@@ -26,14 +26,27 @@ export interface SpawnedService {
 export async function spawnService(
   name: string,
   env: Record<string, string> = {},
-  options: { timeoutMs?: number; /** Port variable when it is not `<NAME>_PORT` (the manifest's `portEnv`). */ portEnv?: string } = {},
+  options: {
+    timeoutMs?: number;
+    /** Port variable when it is not `<NAME>_PORT` (the manifest's `portEnv`). */
+    portEnv?: string;
+    /**
+     * Start it as `npm start` does, with OpenTelemetry preloaded and exporting to the local
+     * Jaeger (spans flushed every 500 ms). Off by default: most tests do not look at traces.
+     */
+    telemetry?: boolean;
+  } = {},
 ): Promise<SpawnedService> {
   const main = join(REPO_ROOT, "services", name, "dist", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   const portEnv = options.portEnv ?? `${name.toUpperCase()}_PORT`;
-  const child = spawn(process.execPath, ["--enable-source-maps", main], {
+  const telemetryEnv = options.telemetry
+    ? { OTEL_SDK_DISABLED: "false", OTEL_SERVICE_NAME: name, OTEL_BSP_SCHEDULE_DELAY: "500" }
+    : { OTEL_SDK_DISABLED: "true" };
+  const preload = options.telemetry ? ["--import", "@shopmesh/platform/telemetry"] : [];
+  const child = spawn(process.execPath, ["--enable-source-maps", ...preload, main], {
     cwd: REPO_ROOT,
-    env: { ...process.env, OTEL_SDK_DISABLED: "true", LOG_LEVEL: "info", NODE_ENV: "test", [portEnv]: "0", ...env },
+    env: { ...process.env, LOG_LEVEL: "info", NODE_ENV: "test", [portEnv]: "0", ...telemetryEnv, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];

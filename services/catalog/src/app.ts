@@ -50,7 +50,7 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
   const redis = createRedis(config.REDIS_URL, logger, { name: "catalog" });
   await waitForRedis(redis, 2_000).catch(() => logger.warn("redis not reachable at start; serving from MySQL until it is"));
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "catalog", logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "catalog", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/catalog" });

@@ -51,7 +51,7 @@ export async function buildDelivery(config: DeliveryConfig, logger: Logger, over
   await migrateOutbox(pool, logger);
   await migrateProcessedEvents(pool, logger);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "delivery", logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "delivery", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/delivery" });

@@ -63,7 +63,7 @@ export async function buildIdentity(config: IdentityConfig, logger: Logger): Pro
   const redis = createRedis(config.REDIS_URL, logger, { name: "identity" });
   await waitForRedis(redis);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "identity", logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "identity", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/identity" });

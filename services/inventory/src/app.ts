@@ -46,7 +46,7 @@ export async function buildInventory(config: InventoryConfig, logger: Logger, ov
   await runMigrations(pool, MIGRATIONS, logger);
   await migrateOutbox(pool, logger);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "inventory", logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "inventory", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/inventory" });

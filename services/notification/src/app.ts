@@ -63,7 +63,7 @@ export async function buildNotification(config: NotificationConfig, logger: Logg
   await migrateOutbox(pool, logger);
   await migrateProcessedEvents(pool, logger);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "notification", logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "notification", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/notification" });

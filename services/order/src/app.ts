@@ -53,7 +53,7 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
   const subscriber = createRedis(config.REDIS_URL, logger, { name: "order-updates" });
   const updates = createOrderUpdates(publisher, subscriber, logger);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "order", logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "order", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/order" });

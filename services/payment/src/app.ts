@@ -49,7 +49,7 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
   await migrateOutbox(pool, logger);
   await migrateProcessedEvents(pool, logger);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "payment", logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "payment", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/payment" });
