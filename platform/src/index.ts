@@ -19,3 +19,4 @@ export * from "./rpc/validation.js";
 export * from "./kafka/topics.js";
 export * from "./kafka/dead-letters.js";
 export * from "./telemetry/spans.js";
+export * from "./wiring.js";

@@ -1,13 +1,9 @@
 import { fileURLToPath } from "node:url";
 import {
-  createIdempotentProducer,
   createJwtVerifier,
-  createKafka,
-  createMysqlPool,
-  createOutboxRelay,
   createRedis,
-  migrateOutbox,
-  runMigrations,
+  openServiceDatabase,
+  startEventPublishing,
   waitForRedis,
   type Logger,
   type RpcServer,
@@ -35,26 +31,14 @@ export interface CatalogOverrides {
 
 /** Wires the catalog service from its configuration: database, Redis cache, Kafka relay, server. */
 export async function buildCatalog(config: CatalogConfig, logger: Logger, overrides: CatalogOverrides = {}): Promise<CatalogApp> {
-  const pool = await createMysqlPool({
-    host: config.MYSQL_HOST,
-    port: config.MYSQL_PORT,
-    user: config.MYSQL_USER,
-    password: config.MYSQL_PASSWORD,
-    database: config.CATALOG_DATABASE,
-    poolSize: config.MYSQL_POOL_SIZE,
-  });
-  await runMigrations(pool, MIGRATIONS, logger);
-  await migrateOutbox(pool, logger);
+  const pool = await openServiceDatabase(config, { database: config.CATALOG_DATABASE, migrations: MIGRATIONS, logger });
 
   // The cache is optional at run time: start without it and let the client reconnect.
   const redis = createRedis(config.REDIS_URL, logger, { name: "catalog" });
   await waitForRedis(redis, 2_000).catch(() => logger.warn("redis not reachable at start; serving from MySQL until it is"));
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "catalog", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/catalog" });
-  relay.start();
+  const publishing = await startEventPublishing(config, { service: "catalog", pool, logger });
+  const { relay } = publishing;
 
   const products = createProductStore(pool);
   const server = createCatalogServer({
@@ -71,8 +55,7 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
   return {
     server,
     closers: [
-      { name: "outbox relay", close: () => relay.stop() },
-      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "event publishing", close: () => publishing.close() },
       // quit() needs a connection; an unreachable Redis is just dropped.
       { name: "redis", close: () => (redis.status === "ready" ? redis.quit() : redis.disconnect()) },
       { name: "mysql", close: () => pool.end() },

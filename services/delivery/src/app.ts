@@ -1,14 +1,9 @@
 import { fileURLToPath } from "node:url";
 import {
   createEventConsumer,
-  createIdempotentProducer,
   createJwtVerifier,
-  createKafka,
-  createMysqlPool,
-  createOutboxRelay,
-  migrateOutbox,
-  migrateProcessedEvents,
-  runMigrations,
+  openServiceDatabase,
+  startEventPublishing,
   TOPICS,
   type Logger,
   type RpcServer,
@@ -39,23 +34,10 @@ export interface DeliveryOverrides {
 
 /** Wires the delivery service: database, Kafka relay and order-event consumer, assignment retrier, server. */
 export async function buildDelivery(config: DeliveryConfig, logger: Logger, overrides: DeliveryOverrides = {}): Promise<DeliveryApp> {
-  const pool = await createMysqlPool({
-    host: config.MYSQL_HOST,
-    port: config.MYSQL_PORT,
-    user: config.MYSQL_USER,
-    password: config.MYSQL_PASSWORD,
-    database: config.DELIVERY_DATABASE,
-    poolSize: config.MYSQL_POOL_SIZE,
-  });
-  await runMigrations(pool, MIGRATIONS, logger);
-  await migrateOutbox(pool, logger);
-  await migrateProcessedEvents(pool, logger);
+  const pool = await openServiceDatabase(config, { database: config.DELIVERY_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: true });
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "delivery", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/delivery" });
-  relay.start();
+  const publishing = await startEventPublishing(config, { service: "delivery", pool, logger });
+  const { kafka, producer, relay } = publishing;
 
   const partners = createPartnerStore(pool);
   const deliveryStore = createDeliveryStore(pool);
@@ -97,8 +79,7 @@ export async function buildDelivery(config: DeliveryConfig, logger: Logger, over
     closers: [
       { name: "order event consumer", close: () => consumer.stop() },
       { name: "assignment retrier", close: () => retrier.stop() },
-      { name: "outbox relay", close: () => relay.stop() },
-      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "event publishing", close: () => publishing.close() },
       { name: "mysql", close: () => pool.end() },
     ],
   };

@@ -1,17 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import {
-  createIdempotentProducer,
-  createKafka,
-  createMysqlPool,
-  createOutboxRelay,
-  createRedis,
-  migrateOutbox,
-  runMigrations,
-  waitForRedis,
-  type Logger,
-  type RpcServer,
-} from "@shopmesh/platform";
+import { createRedis, openServiceDatabase, startEventPublishing, waitForRedis, type Logger, type RpcServer } from "@shopmesh/platform";
 import { fileURLToPath } from "node:url";
 import { hashPassword } from "./domain/passwords.js";
 import { createTokenIssuer, generateSigningKeyPem, loadSigningKey } from "./domain/tokens.js";
@@ -49,25 +38,13 @@ async function readOrCreateKey(path: string, allowCreate: boolean, logger: Logge
 
 /** Wires the identity service from its configuration: database, Redis, Kafka relay, keys, server. */
 export async function buildIdentity(config: IdentityConfig, logger: Logger): Promise<IdentityApp> {
-  const pool = await createMysqlPool({
-    host: config.MYSQL_HOST,
-    port: config.MYSQL_PORT,
-    user: config.MYSQL_USER,
-    password: config.MYSQL_PASSWORD,
-    database: config.IDENTITY_DATABASE,
-    poolSize: config.MYSQL_POOL_SIZE,
-  });
-  await runMigrations(pool, MIGRATIONS, logger);
-  await migrateOutbox(pool, logger);
+  const pool = await openServiceDatabase(config, { database: config.IDENTITY_DATABASE, migrations: MIGRATIONS, logger });
 
   const redis = createRedis(config.REDIS_URL, logger, { name: "identity" });
   await waitForRedis(redis);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "identity", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/identity" });
-  relay.start();
+  const publishing = await startEventPublishing(config, { service: "identity", pool, logger });
+  const { relay } = publishing;
 
   const key = await loadSigningKey(await readOrCreateKey(config.JWT_SIGNING_KEY_FILE, config.NODE_ENV !== "production", logger));
   const issuer = createTokenIssuer({
@@ -96,8 +73,7 @@ export async function buildIdentity(config: IdentityConfig, logger: Logger): Pro
   return {
     server,
     closers: [
-      { name: "outbox relay", close: () => relay.stop() },
-      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "event publishing", close: () => publishing.close() },
       { name: "redis", close: () => redis.quit() },
       { name: "mysql", close: () => pool.end() },
     ],

@@ -1,16 +1,5 @@
 import { fileURLToPath } from "node:url";
-import {
-  createIdempotentProducer,
-  createJwtVerifier,
-  createKafka,
-  createMysqlPool,
-  createOutboxRelay,
-  migrateOutbox,
-  runMigrations,
-  type Logger,
-  type RpcServer,
-  type TokenVerifier,
-} from "@shopmesh/platform";
+import { createJwtVerifier, openServiceDatabase, startEventPublishing, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
 import type { InventoryConfig } from "./config.js";
 import { createInventory, type Inventory } from "./inventory.js";
 import { createInventoryServer } from "./server.js";
@@ -35,22 +24,10 @@ export interface InventoryOverrides {
 
 /** Wires the inventory service from its configuration: database, Kafka relay, sweeper, server. */
 export async function buildInventory(config: InventoryConfig, logger: Logger, overrides: InventoryOverrides = {}): Promise<InventoryApp> {
-  const pool = await createMysqlPool({
-    host: config.MYSQL_HOST,
-    port: config.MYSQL_PORT,
-    user: config.MYSQL_USER,
-    password: config.MYSQL_PASSWORD,
-    database: config.INVENTORY_DATABASE,
-    poolSize: config.MYSQL_POOL_SIZE,
-  });
-  await runMigrations(pool, MIGRATIONS, logger);
-  await migrateOutbox(pool, logger);
+  const pool = await openServiceDatabase(config, { database: config.INVENTORY_DATABASE, migrations: MIGRATIONS, logger });
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "inventory", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/inventory" });
-  relay.start();
+  const publishing = await startEventPublishing(config, { service: "inventory", pool, logger });
+  const { relay } = publishing;
 
   const inventory = createInventory({
     pool,
@@ -75,8 +52,7 @@ export async function buildInventory(config: InventoryConfig, logger: Logger, ov
     sweeper,
     closers: [
       { name: "reservation sweeper", close: () => sweeper.stop() },
-      { name: "outbox relay", close: () => relay.stop() },
-      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "event publishing", close: () => publishing.close() },
       { name: "mysql", close: () => pool.end() },
     ],
   };

@@ -1,14 +1,9 @@
 import { fileURLToPath } from "node:url";
 import {
   createEventConsumer,
-  createIdempotentProducer,
   createJwtVerifier,
-  createKafka,
-  createMysqlPool,
-  createOutboxRelay,
-  migrateOutbox,
-  migrateProcessedEvents,
-  runMigrations,
+  openServiceDatabase,
+  startEventPublishing,
   TOPICS,
   type Logger,
   type RpcServer,
@@ -51,23 +46,10 @@ export interface NotificationOverrides {
 
 /** Wires the notification service: database, Kafka relay and consumer, per-channel workers, server. */
 export async function buildNotification(config: NotificationConfig, logger: Logger, overrides: NotificationOverrides = {}): Promise<NotificationApp> {
-  const pool = await createMysqlPool({
-    host: config.MYSQL_HOST,
-    port: config.MYSQL_PORT,
-    user: config.MYSQL_USER,
-    password: config.MYSQL_PASSWORD,
-    database: config.NOTIFICATION_DATABASE,
-    poolSize: config.MYSQL_POOL_SIZE,
-  });
-  await runMigrations(pool, MIGRATIONS, logger);
-  await migrateOutbox(pool, logger);
-  await migrateProcessedEvents(pool, logger);
+  const pool = await openServiceDatabase(config, { database: config.NOTIFICATION_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: true });
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "notification", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/notification" });
-  relay.start();
+  const publishing = await startEventPublishing(config, { service: "notification", pool, logger });
+  const { kafka, producer, relay } = publishing;
 
   const notifications = createNotificationStore(pool);
   const templates = createTemplateStore(pool);
@@ -136,8 +118,7 @@ export async function buildNotification(config: NotificationConfig, logger: Logg
       { name: "sms worker", close: () => workers.sms.stop() },
       { name: "email provider", close: () => providers.email.close() },
       { name: "sms provider", close: () => providers.sms.close() },
-      { name: "outbox relay", close: () => relay.stop() },
-      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "event publishing", close: () => publishing.close() },
       { name: "mysql", close: () => pool.end() },
     ],
   };

@@ -1,17 +1,12 @@
 import { fileURLToPath } from "node:url";
 import {
   createEventConsumer,
-  createIdempotentProducer,
   createJwtVerifier,
-  createKafka,
-  createMysqlPool,
-  createOutboxRelay,
   createRedis,
   createServiceMetrics,
-  migrateOutbox,
-  migrateProcessedEvents,
+  openServiceDatabase,
   pingRedis,
-  runMigrations,
+  startEventPublishing,
   TOPICS,
   type Logger,
   type RpcServer,
@@ -36,29 +31,15 @@ export interface OrderApp {
 /** Wires the order service: database, Redis (live updates), Kafka (outbox + consumer), downstream stubs. */
 export async function buildOrder(config: OrderConfig, logger: Logger, overrides: { verifier?: TokenVerifier } = {}): Promise<OrderApp> {
   const metrics = createServiceMetrics("order");
-  const pool = await createMysqlPool({
-    host: config.MYSQL_HOST,
-    port: config.MYSQL_PORT,
-    user: config.MYSQL_USER,
-    password: config.MYSQL_PASSWORD,
-    database: config.ORDER_DATABASE,
-    poolSize: config.MYSQL_POOL_SIZE,
-  });
-  await runMigrations(pool, MIGRATIONS, logger);
-  await migrateOutbox(pool, logger);
-  await migrateProcessedEvents(pool, logger);
+  const pool = await openServiceDatabase(config, { database: config.ORDER_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: true });
 
   const publisher = createRedis(config.REDIS_URL, logger, { name: "order" });
   // A subscribed connection cannot run other commands; it also must queue while reconnecting.
   const subscriber = createRedis(config.REDIS_URL, logger, { name: "order-updates" });
   const updates = createOrderUpdates(publisher, subscriber, logger);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "order", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/order" });
-  if (config.OUTBOX_RELAY_ENABLED === "true") relay.start();
-  else logger.warn("outbox relay disabled: events stay in the outbox until it is enabled");
+  const publishing = await startEventPublishing(config, { service: "order", pool, logger });
+  const { kafka, producer, relay } = publishing;
 
   const orders = createOrderStore(pool);
   const downstreams = createDownstreams(
@@ -113,8 +94,7 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
     closers: [
       { name: "sweeper", close: () => sweeper.stop() },
       { name: "event consumer", close: () => consumer.stop() },
-      { name: "outbox relay", close: () => relay.stop() },
-      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "event publishing", close: () => publishing.close() },
       { name: "downstream clients", close: () => closeDownstreams(downstreams) },
       { name: "redis", close: () => Promise.all([publisher.quit(), subscriber.quit()]) },
       { name: "mysql", close: () => pool.end() },

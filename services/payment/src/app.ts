@@ -1,14 +1,9 @@
 import { fileURLToPath } from "node:url";
 import {
   createEventConsumer,
-  createIdempotentProducer,
   createJwtVerifier,
-  createKafka,
-  createMysqlPool,
-  createOutboxRelay,
-  migrateOutbox,
-  migrateProcessedEvents,
-  runMigrations,
+  openServiceDatabase,
+  startEventPublishing,
   TOPICS,
   type Logger,
   type RpcServer,
@@ -37,23 +32,10 @@ export interface PaymentOverrides {
 
 /** Wires the payment service: database, provider client, Kafka relay and consumer, server. */
 export async function buildPayment(config: PaymentConfig, logger: Logger, overrides: PaymentOverrides = {}): Promise<PaymentApp> {
-  const pool = await createMysqlPool({
-    host: config.MYSQL_HOST,
-    port: config.MYSQL_PORT,
-    user: config.MYSQL_USER,
-    password: config.MYSQL_PASSWORD,
-    database: config.PAYMENT_DATABASE,
-    poolSize: config.MYSQL_POOL_SIZE,
-  });
-  await runMigrations(pool, MIGRATIONS, logger);
-  await migrateOutbox(pool, logger);
-  await migrateProcessedEvents(pool, logger);
+  const pool = await openServiceDatabase(config, { database: config.PAYMENT_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: true });
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "payment", logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/payment" });
-  relay.start();
+  const publishing = await startEventPublishing(config, { service: "payment", pool, logger });
+  const { kafka, producer, relay } = publishing;
 
   const store = createPaymentStore(pool);
   const payments = createPayments({
@@ -90,8 +72,7 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
     payments,
     closers: [
       { name: "order events consumer", close: () => consumer.stop() },
-      { name: "outbox relay", close: () => relay.stop() },
-      { name: "kafka producer", close: () => producer.disconnect() },
+      { name: "event publishing", close: () => publishing.close() },
       { name: "mysql", close: () => pool.end() },
     ],
   };
