@@ -363,8 +363,9 @@ export declare const CartService: GenService<{
   },
   /**
    * Adds `quantity` units of a product (adding to an existing line).
-   * Errors: NOT_FOUND for an unknown or inactive product, FAILED_PRECONDITION when the
-   * line would exceed 99 units or the cart 100 lines.
+   * Errors: NOT_FOUND for an unknown product; FAILED_PRECONDITION for a product that is
+   * no longer sold, for more units than are available, or when the line would exceed
+   * 99 units or the cart 100 lines.
    *
    * @generated from rpc shopmesh.cart.v1.CartService.AddItem
    */
