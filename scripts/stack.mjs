@@ -8,10 +8,12 @@
 // Services are discovered from services/*/package.json ("shopmesh": { port, portEnv }).
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { EDGE_CONFIG, ENVOY_ADMIN_PORT, edgeStatusLine, startEdge, stopEdge } from "./envoy/edge.mjs";
+import { buildStorefront, startStorefront, stopStorefront, STOREFRONT_URL, storefrontStatusLine } from "./web/storefront.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const STATE = join(ROOT, ".shopmesh");
@@ -43,7 +45,7 @@ function discoverServices() {
       const manifest = JSON.parse(readFileSync(join(dir, name, "package.json"), "utf8")).shopmesh;
       if (!manifest) return undefined;
       const port = Number(process.env[manifest.portEnv] ?? manifest.port);
-      return { name, port, portEnv: manifest.portEnv, main: join(dir, name, "dist", "main.js") };
+      return { name, port, portEnv: manifest.portEnv, kind: manifest.kind ?? "grpc", main: join(dir, name, "dist", "main.js") };
     })
     .filter(Boolean)
     .sort((a, b) => a.port - b.port);
@@ -64,6 +66,18 @@ function runningPid(service) {
   if (!existsSync(pidFile(service))) return undefined;
   const pid = Number(readFileSync(pidFile(service), "utf8"));
   return pid && alive(pid) ? pid : undefined;
+}
+
+/** True when something already listens on the port. */
+function portTaken(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: HOST, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 async function isReady(port) {
@@ -136,8 +150,9 @@ function banner(services) {
     "",
     "shopmesh is up",
     "",
+    `  storefront        ${STOREFRONT_URL}`,
     ...(existsSync(EDGE_CONFIG) ? [`  edge (Envoy)      http://${HOST}:${edgePort}   (admin http://${HOST}:${ENVOY_ADMIN_PORT})`] : []),
-    ...services.map((s) => `  ${s.name.padEnd(17)} ${HOST}:${s.port}   grpcurl -plaintext ${HOST}:${s.port} list`),
+    ...services.map((s) => `  ${s.name.padEnd(17)} ${HOST}:${s.port}${s.kind === "http" ? "   (HTTP)" : `   grpcurl -plaintext ${HOST}:${s.port} list`}`),
     `  Jaeger UI         http://${HOST}:${process.env.JAEGER_UI_PORT ?? 16686}`,
     `  Mailpit UI        http://${HOST}:${process.env.MAILPIT_UI_PORT ?? 8025}`,
     `  metrics           http://${HOST}:<service port>/metrics`,
@@ -159,6 +174,7 @@ function prepare() {
   const services = discoverServices();
   const missing = services.filter((s) => !existsSync(s.main));
   if (missing.length) throw new Error(`not built: ${missing.map((s) => s.name).join(", ")}`);
+  buildStorefront(); // storefront: scripts/web/storefront.mjs
   return services;
 }
 
@@ -170,6 +186,11 @@ async function up() {
       console.log(`    ${service.name.padEnd(13)} already running (pid ${runningPid(service)})`);
       continue;
     }
+    if (await portTaken(service.port)) {
+      throw new Error(
+        `${service.name}: port ${service.port} is already in use by a process this checkout did not start (another checkout's \`npm run up\`?); stop it or set ${service.portEnv}`,
+      );
+    }
     const log = openSync(join(LOGS, `${service.name}.log`), "a");
     const child = spawn(process.execPath, nodeArgs(service), { cwd: ROOT, env: serviceEnv(), detached: true, stdio: ["ignore", log, log] });
     closeSync(log);
@@ -178,6 +199,7 @@ async function up() {
   }
   await waitReady(services);
   await startEdge({ detached: true }); // edge: scripts/envoy/edge.mjs
+  await startStorefront({ detached: true }); // storefront: scripts/web/storefront.mjs
   seed(services);
   banner(services);
   console.log("  logs: .shopmesh/logs/<service>.log   stop: npm run down\n");
@@ -188,6 +210,10 @@ async function start() {
   const services = prepare();
   const already = services.filter((s) => runningPid(s));
   if (already.length) throw new Error(`already running detached: ${already.map((s) => s.name).join(", ")} (npm run down first)`);
+  for (const service of services) {
+    if (await portTaken(service.port))
+      throw new Error(`${service.name}: port ${service.port} is already in use by another process; stop it or set ${service.portEnv}`);
+  }
   console.log("\n==> starting services");
   const children = new Map();
   for (const service of services) {
@@ -221,6 +247,9 @@ async function start() {
     // edge: scripts/envoy/edge.mjs; stopped with the services on Ctrl-C
     const edge = await startEdge({ detached: false });
     if (edge) children.set("envoy", edge);
+    // storefront: scripts/web/storefront.mjs; stopped with the services on Ctrl-C
+    const storefront = await startStorefront({ detached: false });
+    if (storefront) children.set("storefront", storefront);
   } catch (err) {
     console.error(`\n${err.message}`);
     await stopAll(1);
@@ -232,6 +261,7 @@ async function start() {
 }
 
 async function down() {
+  await stopStorefront(); // storefront: scripts/web/storefront.mjs
   await stopEdge(); // edge first: it fronts the services
   const services = discoverServices();
   for (const service of services) {
@@ -257,6 +287,7 @@ async function status() {
     console.log(`${service.name.padEnd(13)} ${(ready ? "ready" : pid ? "starting" : "down").padEnd(10)} ${String(pid ?? "-").padEnd(8)} ${service.port}`);
   }
   console.log(await edgeStatusLine());
+  console.log(await storefrontStatusLine());
 }
 
 const commands = { start, up, down, status, seed: async () => seed(discoverServices()) };

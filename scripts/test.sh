@@ -12,6 +12,9 @@ bash scripts/bootstrap.sh
 step "infrastructure"
 bash scripts/infra/up.sh
 
+step "browser for the storefront tests (Debian chromium)"
+bash scripts/web/install-browser.sh
+
 step "deployment validators (kustomize, Kubernetes schemas, compose loader)"
 bash scripts/k8s/install-tools.sh
 
@@ -30,6 +33,7 @@ done
 
 step "typecheck (sources and tests)"
 npx tsc -p tsconfig.json
+npx tsc -p web
 
 step "lint and format"
 npx eslint . --max-warnings 0
