@@ -136,7 +136,10 @@ export async function startMesh(
   try {
     // identity first: everyone else verifies tokens against its keys.
     await start("identity");
-    await Promise.all(names.filter((name) => name !== "identity").map((name) => start(name)));
+    // allSettled: on a failure, stop() must see every process that did start.
+    const started = await Promise.allSettled(names.filter((name) => name !== "identity").map((name) => start(name)));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failed) throw failed.reason;
   } catch (err) {
     await mesh.stop().catch(() => undefined);
     throw err;

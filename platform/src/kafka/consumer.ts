@@ -201,20 +201,31 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
     consumer,
     /** Connects and resolves once the group has assigned this member its partitions. */
     async start() {
+      // Where a group without committed offsets starts, when told to start at the end: the
+      // high watermarks read now, before connecting, so nothing produced after start() began
+      // is skipped.
+      const ends = options.startAt === "end" ? await uncommittedEnds(options.kafka, options.groupId, options.topics) : new Map<string, string>();
       const joined = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`consumer group ${options.groupId} did not join within 30 s`)), 30_000);
-        const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+        const remove = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
           clearTimeout(timer);
           remove();
+          for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+            for (const partition of partitions) {
+              const logical = options.topics.find((name) => topic === name || topic.endsWith(`.${name}`) || topic.endsWith(name)) ?? topic;
+              const offset = ends.get(`${logical}:${partition}`);
+              // Seek takes the broker's (prefixed) topic name, as the assignment reports it.
+              if (offset !== undefined) consumer.seek({ topic, partition, offset });
+            }
+          }
           resolve();
         });
       });
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
         platformMetrics.consumerLag.set({ group: options.groupId, topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag)),
       );
-      if (options.startAt === "end") await commitCurrentEnds(options.kafka, options.groupId, options.topics);
       await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.startAt !== "end" });
       await consumer.run({
         autoCommit: true,
         partitionsConsumedConcurrently: 3,
@@ -229,18 +240,29 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
   };
 }
 
-/** Commits the topics' high watermarks for a group that has no offsets yet. */
-async function commitCurrentEnds(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
+/**
+ * High watermarks (`topic:partition` -> offset) of the partitions on which `groupId` has no
+ * committed offset. Read-only admin calls: committing through the admin API would join the
+ * group once per topic, which costs seconds each.
+ */
+async function uncommittedEnds(kafka: Kafka, groupId: string, topics: string[]): Promise<Map<string, string>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = await admin.fetchOffsets({ groupId, topics });
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    const ends = new Map<string, string>();
     for (const topic of topics) {
-      const committed = existing.find((entry) => entry.topic === topic)?.partitions.some((partition) => partition.offset !== "-1");
-      if (committed) continue;
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({ groupId, topic, partitions: ends.map(({ partition, high }) => ({ partition, offset: high })) });
+      const done = new Set(
+        committed
+          .find((entry) => entry.topic === topic)
+          ?.partitions.filter((partition) => partition.offset !== "-1")
+          .map((partition) => partition.partition) ?? [],
+      );
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+        if (!done.has(partition)) ends.set(`${topic}:${partition}`, high);
+      }
     }
+    return ends;
   } finally {
     await admin.disconnect();
   }

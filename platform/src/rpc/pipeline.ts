@@ -62,6 +62,7 @@ export function wrapServiceImpl<S extends DescService>(service: S, impl: Service
 function startServerSpan(method: DescMethod, ctx: HandlerContext, deps: PipelineDeps): Span {
   const parent = propagation.extract(context.active(), ctx.requestHeader, headerGetter);
   const transport = ctx.values.get(transportKey);
+  deps.metrics.rpcInFlight.inc({ service: method.parent.typeName, transport });
   return tracer.startSpan(
     `${method.parent.typeName}/${method.name}`,
     {
@@ -101,7 +102,13 @@ function finish(method: DescMethod, ctx: HandlerContext, deps: PipelineDeps, spa
   const seconds = (performance.now() - started) / 1000;
   const transport = ctx.values.get(transportKey);
   deps.metrics.rpcDuration.observe({ service: method.parent.typeName, method: method.name, code, transport }, seconds);
-  deps.logger.debug({ rpc: `${method.parent.typeName}/${method.name}`, code, ms: Math.round(seconds * 1000), transport }, "rpc");
+  deps.metrics.rpcInFlight.dec({ service: method.parent.typeName, transport });
+  // Written after the span ended (outside its context), so the ids are given explicitly.
+  const { traceId, spanId } = span.spanContext();
+  deps.logger.debug(
+    { rpc: `${method.parent.typeName}/${method.name}`, code, ms: Math.round(seconds * 1000), transport, trace_id: traceId, span_id: spanId },
+    "rpc",
+  );
 }
 
 /** Codes that mean the server failed, as opposed to the caller asking for something wrong. */

@@ -52,10 +52,11 @@ export async function spawnService(
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${name} did not start within ${options.timeoutMs ?? 30_000} ms:\n${output.slice(-30).join("\n")}`)),
-      options.timeoutMs ?? 30_000,
-    );
+    const timer = setTimeout(() => {
+      // Nobody gets a handle on a process that never listened: end it here or it outlives the test.
+      child.kill("SIGKILL");
+      reject(new Error(`${name} did not start within ${options.timeoutMs ?? 30_000} ms:\n${output.slice(-30).join("\n")}`));
+    }, options.timeoutMs ?? 30_000);
     const onLine = (line: string) => {
       output.push(line);
       if (!line.includes('"listening')) return;

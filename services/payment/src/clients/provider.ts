@@ -11,7 +11,7 @@ import {
   wrap,
   type IPolicy,
 } from "cockatiel";
-import { UnavailableError, type Logger } from "@shopmesh/platform";
+import { currentTraceHeaders, inSpan, UnavailableError, type Logger } from "@shopmesh/platform";
 
 /** The provider's view of an intent, as much as payment needs. */
 export interface ProviderIntent {
@@ -77,7 +77,7 @@ export function createProviderClient(options: { baseUrl: string; timeoutMs: numb
         try {
           response = await fetch(`${options.baseUrl}${path}`, {
             method,
-            headers: { "content-type": "application/json", ...headers },
+            headers: { "content-type": "application/json", ...currentTraceHeaders(), ...headers },
             ...(body === undefined ? {} : { body: JSON.stringify(body) }),
             signal,
           });
@@ -105,13 +105,23 @@ export function createProviderClient(options: { baseUrl: string; timeoutMs: numb
 
   return {
     async createIntent(input) {
-      const body = await call<IntentBody>(
-        "POST",
-        "/v1/payment_intents",
-        { amount_minor: Number(input.amountMinor), currency: input.currency, order_id: input.orderId, metadata: { payment_id: input.paymentId } },
-        { "Idempotency-Key": input.orderId },
-      );
-      return toIntent(body);
+      const attributes = { "http.request.method": "POST", "url.template": "/v1/payment_intents", "shopmesh.payment.id": input.paymentId };
+      return inSpan("payment_provider create_intent", { kind: "client", attributes }, async () => {
+        // Providers echo an intent's metadata on its webhooks: carrying the trace context there
+        // lets the webhook (a new HTTP request from the provider) continue the checkout's trace.
+        const body = await call<IntentBody>(
+          "POST",
+          "/v1/payment_intents",
+          {
+            amount_minor: Number(input.amountMinor),
+            currency: input.currency,
+            order_id: input.orderId,
+            metadata: { payment_id: input.paymentId, ...currentTraceHeaders() },
+          },
+          { "Idempotency-Key": input.orderId },
+        );
+        return toIntent(body);
+      });
     },
     async getIntent(intentId) {
       return toIntent(await call<IntentBody>("GET", `/v1/payment_intents/${encodeURIComponent(intentId)}`));

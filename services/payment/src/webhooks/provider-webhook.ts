@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import type { HttpRoute, Logger } from "@shopmesh/platform";
+import { inSpan, type HttpRoute, type Logger } from "@shopmesh/platform";
 import { SIGNATURE_HEADER, verifyWebhookSignature } from "../domain/webhook-signature.js";
 import type { Payments } from "../payments.js";
 
@@ -77,7 +77,17 @@ export function providerWebhookRoute(deps: { payments: Payments; secret: string;
       } catch {
         return reply(res, 400, { error: "body is not JSON" });
       }
-      const outcome = await deps.payments.applyWebhook(parsed);
+      // The intent's metadata carries the trace context of the checkout that created it.
+      const { traceparent, tracestate } = parsed.data.metadata;
+      const attributes = {
+        "http.request.method": "POST",
+        "http.route": WEBHOOK_PATH,
+        "shopmesh.webhook.type": parsed.type,
+        "shopmesh.webhook.event_id": parsed.id,
+      };
+      const outcome = await inSpan(`POST ${WEBHOOK_PATH}`, { kind: "server", attributes, parent: { traceparent, tracestate } }, () =>
+        deps.payments.applyWebhook(parsed),
+      );
       reply(res, 200, { received: parsed.id, outcome });
     },
   };

@@ -1,0 +1,96 @@
+// bench/results/latest.md: the targets (met / not met, with the measured ratio), then every
+// scenario's figures, the footprint and the notes, from the same object as <date>.json.
+
+const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+const cell = (s, digits = 2) => (s && typeof s === "object" ? `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})` : fmt(s, digits));
+
+/** Renders the markdown report; `jsonName` is the raw results file next to it. */
+export function renderMarkdown(results, jsonName) {
+  const lines = [];
+  lines.push(`# shopmesh bench — ${results.date}${results.quick ? " (--quick)" : ""}`);
+  lines.push("");
+  lines.push(
+    `Machine: ${results.machine.cpus} cores (${results.machine.model}), Node ${results.machine.node}, load average at start ${results.machine.loadavgAtStart.map((n) => n.toFixed(2)).join(" ")}. ` +
+      `${results.plan.rounds} alternating rounds (A B A B ...) per comparison, ${results.plan.segmentMs} ms per saturation segment, ${results.plan.openMs} ms per fixed-rate segment, ${results.plan.concurrency} calls in flight for saturation. ` +
+      `Figures are medians with the spread over rounds (min–max). Raw figures: [${jsonName}](${jsonName}). Chart: [chart.svg](chart.svg). Run time ${fmt(results.seconds, 0)} s.`,
+  );
+  lines.push("");
+  if (results.error) lines.push(`**The run failed:** \`${results.error.split("\n")[0]}\` — figures below are what was measured before it.`, "");
+  lines.push("## Targets", "", "| target | measured | goal | verdict |", "|---|---|---|---|");
+  for (const t of results.targets)
+    lines.push(`| ${t.name} | ${t.measured} | ${t.goal} | ${t.met === undefined ? "not measured" : t.met ? "met" : "**not met**"} |`);
+  lines.push("");
+  lines.push("![latency percentiles and throughput per scenario](chart.svg)", "");
+  lines.push("## Scenarios", "");
+  lines.push(
+    "| scenario | target | calls/s | p50 ms | p90 ms | p99 ms | server CPU ms/call (total) | CPU ms/call by process | errors |",
+    "|---|---|---|---|---|---|---|---|---|",
+  );
+  for (const s of Object.values(results.scenarios)) {
+    const byProcess = s.cpuMsPerCall
+      ? Object.entries(s.cpuMsPerCall)
+          .filter(([name]) => name !== "total")
+          .map(([name, v]) => `${name} ${fmt(v?.median ?? v, 3)}`)
+          .join(", ")
+      : "";
+    lines.push(
+      `| ${s.label} | ${s.target} | ${cell(s.throughput, 1)} | ${cell(s.p50)} | ${cell(s.p90)} | ${cell(s.p99)} | ${cell(s.cpuMsPerCall?.total, 3)} | ${byProcess} | ${s.errors ?? 0}${s.firstError ? ` (${String(s.firstError).slice(0, 80)})` : ""} |`,
+    );
+  }
+  for (const s of Object.values(results.scenarios)) {
+    if (s.placeOrderOnly)
+      lines.push(
+        "",
+        `${s.label}: PlaceOrder's own latency (without the AddItem that fills the cart or the wait for a free customer): p50 ${fmt(s.placeOrderOnly.p50)} ms, p99 ${fmt(s.placeOrderOnly.p99)} ms over ${s.placeOrderOnly.calls} orders.`,
+      );
+  }
+  lines.push("");
+  lines.push("## Ratios (per round, then median and spread)", "", "| comparison | median (min–max) |", "|---|---|");
+  for (const [name, s] of Object.entries(results.comparisons)) {
+    if (s && typeof s === "object" && "median" in s) lines.push(`| ${name} | ${cell(s, 3)} |`);
+    else if (s && typeof s === "object") for (const [sub, v] of Object.entries(s)) lines.push(`| ${name}.${sub} | ${cell(v, 3)} |`);
+  }
+  lines.push("");
+  if (results.eventLag) {
+    lines.push("## Events", "");
+    lines.push(
+      `Event lag, outbox commit -> consumer's processed_events row (both on the MariaDB clock): p50 ${fmt(results.eventLag.p50, 0)} ms, p99 ${fmt(results.eventLag.p99, 0)} ms, max ${fmt(results.eventLag.max, 0)} ms over ${results.eventLag.events} events. ` +
+        `Relay alone (created_at -> published_at): p50 ${fmt(results.eventLag.relay.p50, 0)} ms, p99 ${fmt(results.eventLag.relay.p99, 0)} ms over ${results.eventLag.relay.events} events.`,
+    );
+    if (results.relayDrain)
+      lines.push(
+        "",
+        `Relay drain: ${results.relayDrain.events} order events written with the relay off, published in ${fmt(results.relayDrain.seconds)} s after it was turned on (from the restarted process listening, so it includes Kafka producer connect) = ${fmt(results.relayDrain.perSecond, 0)} events/s.`,
+      );
+    lines.push("");
+  }
+  lines.push("## Footprint (RSS, MiB)", "", "| process | idle | peak under load |", "|---|---|---|");
+  const idle = results.footprint?.idleMiB ?? {};
+  const peak = results.footprint?.peakUnderLoadMiB ?? {};
+  for (const name of Object.keys(idle)) lines.push(`| ${name} | ${fmt(idle[name], 0)} | ${peak[name] ? fmt(peak[name], 0) : "–"} |`);
+  if (results.footprint?.stack)
+    lines.push(
+      "",
+      `Whole local stack at rest (${results.footprint.stack.processes.join(", ")}): **${fmt(results.footprint.stack.idleMiB, 0)} MiB**${results.footprint.stack.complete ? "" : " (incomplete: not every service was started in this run)"}.`,
+    );
+  lines.push("");
+  if (results.profiles?.length) {
+    lines.push("## CPU profiles", "");
+    for (const p of results.profiles)
+      lines.push(
+        `- [\`${p.file}\`](${p.file}): ${p.service} under "${p.scenario}" (for: ${p.forTarget}). Open in Chrome DevTools (Performance) or speedscope.`,
+      );
+    lines.push("");
+  }
+  lines.push("## How it was measured", "");
+  lines.push(
+    "- Every process is started by the bench: services from their builds (`services/<name>/dist/main.js`) with throwaway databases and consumer groups of their own, the way test/e2e/mesh.ts does; Envoy rendered by tools/envoy-gen for their ports (one worker thread); the floor servers from bench/floor-server.mjs. Infra (MariaDB, Redis, Kafka, Jaeger) is the shared local one and is not counted.",
+    "- Floor: a bare `@grpc/grpc-js` server and a bare connect-node (h2c) server answering GetProduct with the exact bytes the catalog returned. Same client for all gRPC targets (one grpc-js channel, the bench process), same concurrency.",
+    "- Saturation: closed loop. Latency goals: open model at a fixed arrival rate; latency counts from the moment a call was due.",
+    "- Server CPU per call: utime+stime from /proc/<pid>/stat before and after each segment, divided by the calls answered (10 ms tick resolution).",
+    "- The load generator shares the 2 cores with the servers, and other work on the machine varies: absolute figures move between runs, ratios from the same round much less.",
+  );
+  for (const note of results.notes) lines.push(`- ${note}`);
+  lines.push("");
+  return lines.join("\n");
+}

@@ -1,0 +1,235 @@
+// Helpers for the observability test: Jaeger's query API, Prometheus text, the manifests, ops/.
+import { readdirSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { REPO_ROOT } from "../edge/harness.js";
+
+export const JAEGER = process.env["JAEGER_URL"] ?? "http://127.0.0.1:16686";
+const OTLP_HTTP = process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "http://127.0.0.1:4318";
+
+/** The `"shopmesh"` block of a service's package.json: the one place a service declares what it calls. */
+export interface Manifest {
+  port: number;
+  kind?: string;
+  calls?: string[];
+  stores?: string[];
+  kafka?: boolean;
+}
+
+export function loadManifests(): Record<string, Manifest> {
+  const dir = join(REPO_ROOT, "services");
+  return Object.fromEntries(
+    readdirSync(dir).map((name) => [name, (JSON.parse(readFileSync(join(dir, name, "package.json"), "utf8")) as { shopmesh: Manifest }).shopmesh]),
+  );
+}
+
+// --- Jaeger ---------------------------------------------------------------------------------
+
+export interface JaegerTrace {
+  traceID: string;
+  spans: Array<{
+    traceID: string;
+    spanID: string;
+    operationName: string;
+    processID: string;
+    references: Array<{ refType: string; spanID: string; traceID: string }>;
+    tags: Array<{ key: string; value: unknown }>;
+  }>;
+  processes: Record<string, { serviceName: string }>;
+}
+
+export interface SpanView {
+  traceId: string;
+  spanId: string;
+  parentId: string | undefined;
+  name: string;
+  service: string;
+  kind: string;
+  tags: Record<string, unknown>;
+}
+
+/** A trace as plain spans, with the set of services in it and the spans whose parent is missing. */
+export function spanIndex(trace: JaegerTrace) {
+  const spans: SpanView[] = trace.spans.map((span) => {
+    const tags = Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value]));
+    return {
+      traceId: span.traceID,
+      spanId: span.spanID,
+      parentId: span.references.find((reference) => reference.refType === "CHILD_OF")?.spanID,
+      name: span.operationName,
+      service: trace.processes[span.processID]?.serviceName ?? "?",
+      kind: String(tags["span.kind"] ?? "internal"),
+      tags,
+    };
+  });
+  const byId = new Map(spans.map((span) => [span.spanId, span]));
+  const orphans = spans
+    .filter((span) => span.parentId !== undefined && !byId.has(span.parentId))
+    .map(({ service, name, parentId }) => ({ service, name, parentId }));
+  return { spans, byId, orphans, services: new Set(spans.map((span) => span.service)) };
+}
+
+/** Service-to-service RPC hops seen in a trace: a SERVER span whose parent is another service's CLIENT span. */
+export function rpcEdges(index: ReturnType<typeof spanIndex>): Array<[string, string]> {
+  const edges = new Set<string>();
+  for (const span of index.spans) {
+    const parent = span.parentId ? index.byId.get(span.parentId) : undefined;
+    if (span.kind === "server" && parent?.kind === "client" && parent.service !== span.service) edges.add(`${parent.service}>${span.service}`);
+  }
+  return [...edges].map((edge) => edge.split(">") as [string, string]);
+}
+
+/** Exports one span over OTLP/HTTP JSON: the storefront's root span, as a browser SDK would. */
+export async function sendRootSpan(span: { traceId: string; spanId: string; name: string; startMs: number; endMs: number }): Promise<void> {
+  const nanos = (ms: number) => `${BigInt(ms) * 1_000_000n}`;
+  const response = await fetch(`${OTLP_HTTP}/v1/traces`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: "service.name", value: { stringValue: "storefront" } }] },
+          scopeSpans: [
+            {
+              scope: { name: "shopmesh.test" },
+              spans: [
+                {
+                  traceId: span.traceId,
+                  spanId: span.spanId,
+                  name: span.name,
+                  kind: 3,
+                  startTimeUnixNano: nanos(span.startMs),
+                  endTimeUnixNano: nanos(span.endMs),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  });
+  if (!response.ok) throw new Error(`OTLP export answered ${response.status}: ${await response.text()}`);
+}
+
+// --- Prometheus ---------------------------------------------------------------------------
+
+export interface Samples {
+  /** Series names with samples. */
+  names: Set<string>;
+  /** Metric families declared (`# TYPE`), with or without samples yet. */
+  families: Set<string>;
+  /** Whether a sample of `metric` exists whose labels include `match`. */
+  has(metric: string, match?: Record<string, string>): boolean;
+  /** Sum of the samples of `metric` whose labels include `match`. */
+  sum(metric: string, match?: Record<string, string>): number;
+}
+
+export function parseMetrics(text: string): Samples {
+  const samples: Array<{ name: string; labels: Record<string, string>; value: number }> = [];
+  const families = new Set<string>();
+  for (const line of text.split("\n")) {
+    const declared = /^# TYPE (\S+) /.exec(line);
+    if (declared) families.add(declared[1]!);
+    if (!line || line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  const matching = (metric: string, match: Record<string, string>) =>
+    samples.filter((sample) => sample.name === metric && Object.entries(match).every(([key, value]) => sample.labels[key] === value));
+  return {
+    names: new Set(samples.map((sample) => sample.name)),
+    families,
+    has: (metric, match = {}) => matching(metric, match).length > 0,
+    sum: (metric, match = {}) => matching(metric, match).reduce((total, sample) => total + sample.value, 0),
+  };
+}
+
+/** Every series name the services export, with histogram suffixes as queries may use them. */
+export function exportedMetricNames(scrapes: Samples[]): Set<string> {
+  const names = new Set<string>();
+  for (const scrape of scrapes) {
+    for (const name of scrape.names) names.add(name);
+    for (const family of scrape.families) for (const suffix of ["", "_bucket", "_count", "_sum"]) names.add(`${family}${suffix}`);
+  }
+  return names;
+}
+
+const PROMQL_WORDS = new Set([
+  "sum",
+  "rate",
+  "irate",
+  "increase",
+  "by",
+  "without",
+  "histogram_quantile",
+  "max",
+  "min",
+  "avg",
+  "count",
+  "le",
+  "on",
+  "ignoring",
+  "clamp_min",
+  "topk",
+  "or",
+  "and",
+  "unless",
+  "bool",
+  "offset",
+  "vector",
+  "time",
+  "abs",
+  "delta",
+  "deriv",
+  "label_replace",
+]);
+
+/** Metric names a PromQL expression reads (identifiers outside label matchers and not functions or keywords). */
+export function metricNamesIn(query: string): string[] {
+  const withoutLabels = query
+    .replace(/\{[^}]*\}/g, "")
+    .replace(/\[[^\]]*\]/g, "")
+    .replace(/"[^"]*"/g, "");
+  const withoutGroupings = withoutLabels.replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, "");
+  const names = withoutGroupings.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];
+  return [...new Set(names.filter((name) => !PROMQL_WORDS.has(name) && !/^\d/.test(name) && name.includes("_")))];
+}
+
+// --- ops/ -----------------------------------------------------------------------------------
+
+export async function readOpsFiles() {
+  const prometheus = parseYaml(await readFile(join(REPO_ROOT, "ops", "prometheus", "prometheus.yml"), "utf8")) as Record<string, unknown>;
+  const dashboard = JSON.parse(await readFile(join(REPO_ROOT, "ops", "grafana", "dashboards", "shopmesh.json"), "utf8")) as Record<string, unknown>;
+  return { prometheus, dashboard };
+}
+
+interface ScrapeConfig {
+  job_name: string;
+  metrics_path?: string;
+  static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
+}
+
+export function prometheusScrapeTargets(config: Record<string, unknown>) {
+  const jobs = (config["scrape_configs"] ?? []) as ScrapeConfig[];
+  return jobs.flatMap((job) =>
+    (job.static_configs ?? []).flatMap((group) =>
+      group.targets.map((target) => ({ service: group.labels?.["service"] ?? job.job_name, target, path: job.metrics_path ?? "/metrics" })),
+    ),
+  );
+}
+
+export function dashboardQueries(dashboard: Record<string, unknown>): string[] {
+  const queries: string[] = [];
+  const visit = (panels: unknown) => {
+    for (const panel of (panels ?? []) as Array<{ targets?: Array<{ expr?: string }>; panels?: unknown }>) {
+      for (const target of panel.targets ?? []) if (target.expr) queries.push(target.expr);
+      visit(panel.panels);
+    }
+  };
+  visit(dashboard["panels"]);
+  return queries;
+}
