@@ -63,7 +63,9 @@ export function startStorefrontServer({ dir = WEB_DIST, host = "127.0.0.1", port
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === normalize(process.argv[1])) {
   const port = Number(process.env.STOREFRONT_PORT ?? 5173);
-  const { origin, close } = await startStorefrontServer({ port, edgeUrl: process.env.SHOPMESH_EDGE_URL });
+  // STOREFRONT_HOST=0.0.0.0 in a container; loopback on a development machine.
+  const host = process.env.STOREFRONT_HOST ?? "127.0.0.1";
+  const { origin, close } = await startStorefrontServer({ host, port, edgeUrl: process.env.SHOPMESH_EDGE_URL });
   console.log(`storefront on ${origin}`);
   const stop = () => void close().then(() => process.exit(0));
   process.on("SIGTERM", stop);
