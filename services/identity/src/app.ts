@@ -61,7 +61,7 @@ export async function buildIdentity(config: IdentityConfig, logger: Logger): Pro
     pool,
     redis,
     users,
-    refreshTokens: createRefreshTokenStore(pool),
+    refreshTokens: createRefreshTokenStore(pool, config.REFRESH_REUSE_GRACE_SECONDS * 1000),
     throttle: createLoginThrottle(redis, logger, { maxFailures: config.LOGIN_MAX_FAILURES, lockoutSeconds: config.LOGIN_LOCKOUT_SECONDS }),
     issuer,
     logger,

@@ -18,6 +18,8 @@ export const identityConfigShape = {
   /** PKCS#8 PEM of the ES256 signing key. Created on first start outside production. */
   JWT_SIGNING_KEY_FILE: devDefault(".shopmesh/keys/jwt-signing-key.pem"),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+  /** A rotated refresh token still works this long (a lost answer retried); later use revokes the session. */
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce
     .number()
     .int()

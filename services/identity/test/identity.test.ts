@@ -7,9 +7,11 @@ import { Kafka, logLevel } from "kafkajs";
 import mysql from "mysql2/promise";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
-import { decodeEvent, headerString, TOPICS } from "@shopmesh/platform";
+import { createMysqlPool, decodeEvent, headerString, TOPICS, withTransaction } from "@shopmesh/platform";
 import { connectClient, dropDatabase, eventually, grpcClient, TEST_KAFKA_BROKERS, TEST_MYSQL, testDatabaseName, testLogger } from "@shopmesh/platform/testing";
 import { buildIdentity, type IdentityApp } from "../src/app.js";
+import { hashRefreshToken } from "../src/domain/tokens.js";
+import { createRefreshTokenStore } from "../src/store/refresh-tokens.js";
 import { loadIdentityConfig } from "../src/config.js";
 
 const database = testDatabaseName("identity");
@@ -57,6 +59,7 @@ beforeAll(async () => {
     IDENTITY_ADMIN_EMAIL: adminEmail,
     IDENTITY_ADMIN_PASSWORD: adminPassword,
     LOGIN_MAX_FAILURES: "3",
+    REFRESH_REUSE_GRACE_SECONDS: "0",
   });
   app = await buildIdentity(config, testLogger("identity"));
   port = await app.server.listen(0, "127.0.0.1");
@@ -216,5 +219,26 @@ describe("UserRegistered through the outbox", () => {
       ce_source: "/shopmesh/identity",
       content_type: "application/protobuf",
     });
+  });
+});
+
+describe("refresh token reuse grace", () => {
+  test("a rotated token presented again within the grace period is a lost-answer retry; after it, reuse revokes the session", async () => {
+    const { user } = await connectClient(IdentityService, port).register(buildRegistration());
+    const pool = await createMysqlPool({ ...TEST_MYSQL, database, poolSize: 2 });
+    try {
+      const store = createRefreshTokenStore(pool, 10_000);
+      const expires = new Date(Date.now() + 3_600_000);
+      await withTransaction(pool, (connection) => store.startFamily(connection, { userId: user!.id, tokenHash: hashRefreshToken("t1"), expiresAt: expires }));
+      const rotatedAt = new Date();
+      expect((await store.rotate(hashRefreshToken("t1"), hashRefreshToken("t2"), expires, rotatedAt)).kind).toBe("rotated");
+      // The page unloaded before it stored t2 and tries t1 again five seconds later.
+      expect((await store.rotate(hashRefreshToken("t1"), hashRefreshToken("t3"), expires, new Date(rotatedAt.getTime() + 5_000))).kind).toBe("rotated");
+      // A minute later the same old token is a replay: the whole session goes.
+      expect((await store.rotate(hashRefreshToken("t1"), hashRefreshToken("t4"), expires, new Date(rotatedAt.getTime() + 60_000))).kind).toBe("reused");
+      expect((await store.rotate(hashRefreshToken("t3"), hashRefreshToken("t5"), expires, new Date(rotatedAt.getTime() + 61_000))).kind).toBe("invalid");
+    } finally {
+      await pool.end();
+    }
   });
 });

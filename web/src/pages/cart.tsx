@@ -21,6 +21,10 @@ function Line({ line, onError }: { line: CartLine; onError: (error: FriendlyErro
     }
   }
   const quantityId = `quantity-${line.productId}`;
+  // What the customer is typing, kept apart from the cart so a refresh of the cart (another
+  // tab, the header's count) cannot put the old quantity back under their fingers.
+  const [draft, setDraft] = useState(String(line.quantity));
+  useEffect(() => setDraft(String(line.quantity)), [line.quantity]);
   return (
     <li class="line" data-product-id={line.productId}>
       <div class="line-main">
@@ -40,8 +44,9 @@ function Line({ line, onError }: { line: CartLine; onError: (error: FriendlyErro
           type="number"
           min={1}
           max={99}
-          value={line.quantity}
+          value={draft}
           disabled={busy}
+          onInput={(event) => setDraft((event.target as HTMLInputElement).value)}
           onChange={(event) => {
             const quantity = Number((event.target as HTMLInputElement).value);
             if (quantity >= 1 && quantity <= 99 && quantity !== line.quantity)

@@ -17,7 +17,11 @@ export type RotationResult =
   | { kind: "reused"; userId: string };
 
 /** The `refresh_tokens` table: one family per sign-in, one row per rotation. */
-export function createRefreshTokenStore(pool: Pool) {
+/**
+ * `reuseGraceMs`: how long after its rotation a refresh token may still be exchanged (a client
+ * retrying a refresh whose answer it lost) before a presentation counts as reuse.
+ */
+export function createRefreshTokenStore(pool: Pool, reuseGraceMs = 0) {
   async function insert(connection: PoolConnection, token: { familyId: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
     await connection.execute("INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, expires_at) VALUES (?, ?, ?, ?, ?)", [
       uuidv7(),
@@ -46,11 +50,14 @@ export function createRefreshTokenStore(pool: Pool) {
         );
         const row = rows[0];
         if (!row || row.revoked_at !== null || row.expires_at <= now) return { kind: "invalid" } as const;
-        if (row.rotated_at !== null) {
+        // A client whose page unloaded mid-refresh never stored the new token and presents the
+        // old one again a moment later: within the grace period that is a retry, not a theft.
+        const retry = row.rotated_at !== null && now.getTime() - row.rotated_at.getTime() <= reuseGraceMs;
+        if (row.rotated_at !== null && !retry) {
           await connection.execute("UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", [now, row.family_id]);
           return { kind: "reused", userId: row.user_id } as const;
         }
-        await connection.execute("UPDATE refresh_tokens SET rotated_at = ? WHERE id = ?", [now, row.id]);
+        if (!retry) await connection.execute("UPDATE refresh_tokens SET rotated_at = ? WHERE id = ?", [now, row.id]);
         await insert(connection, { familyId: row.family_id, userId: row.user_id, tokenHash: nextHash, expiresAt: nextExpiresAt });
         return { kind: "rotated", userId: row.user_id } as const;
       });

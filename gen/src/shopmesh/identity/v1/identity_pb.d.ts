@@ -406,8 +406,12 @@ export declare const IdentityService: GenService<{
   },
   /**
    * Rotates a refresh token: returns a new pair and revokes the presented refresh token.
-   * Presenting an already-rotated refresh token revokes the whole token family
-   * (reuse detection). Errors: UNAUTHENTICATED for an invalid, expired or revoked token.
+   * Presenting an already-rotated refresh token revokes the whole token family (reuse
+   * detection), except within a few seconds of its rotation, when it is taken as a client
+   * retrying a refresh whose answer it lost. Errors: UNAUTHENTICATED for an invalid, expired
+   * or revoked token.
+   * Its own rate-limit class: a refresh token cannot be guessed, and every page load of a
+   * signed-in storefront spends one, so the tight "login" budget would sign people out.
    *
    * @generated from rpc shopmesh.identity.v1.IdentityService.Refresh
    */
