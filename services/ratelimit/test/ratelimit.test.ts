@@ -154,6 +154,7 @@ describe("configuration", () => {
     expect([...limits.values()].map((limit) => limit.description).sort()).toEqual([
       "default: 100 per 1 second",
       "login: 5 per 1 minute",
+      "refresh: 60 per 1 minute",
       "search: 20 per 1 second",
     ]);
   });
