@@ -19,7 +19,7 @@ import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { OrderService, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
-import { connectClient, dropDatabase, testDatabaseName, TEST_MYSQL } from "@shopmesh/platform/testing";
+import { connectClient, dropDatabase, meshEnvironment, testDatabaseName, TEST_MYSQL } from "@shopmesh/platform/testing";
 import mysql from "mysql2/promise";
 import { closedLoop, connectJson, grpcUnary, openLoop } from "./lib/load.mjs";
 import { cpuSeconds, REPO_ROOT, rssMiB, sampleRss, startEnvoy, startNode } from "./lib/proc.mjs";
@@ -203,27 +203,8 @@ async function main() {
   const ports = {};
   for (const name of ["identity", "catalog", "cart", "order", "payment", "inventory", "delivery", "notification", "payment-provider-sim", "ratelimit"])
     ports[name] = await freePort();
-  const addr = (name) => `127.0.0.1:${ports[name]}`;
   const meshEnv = {
-    KAFKA_CONSUMER_START: "end",
-    KAFKA_GROUP_SUFFIX: `.bench-${run}`,
-    PAYMENT_CONSUMER_GROUP: `shopmesh.payment.bench-${run}`,
-    DELIVERY_CONSUMER_GROUP: `shopmesh.delivery.bench-${run}`,
-    NOTIFICATION_CONSUMER_GROUP: `shopmesh.notification.bench-${run}`,
-    JWT_SIGNING_KEY_FILE: join(keyDir, "jwt.pem"),
-    JWKS_URL: `http://${addr("identity")}/.well-known/jwks.json`,
-    IDENTITY_ADDR: addr("identity"),
-    CATALOG_ADDR: addr("catalog"),
-    CART_ADDR: addr("cart"),
-    INVENTORY_ADDR: addr("inventory"),
-    PAYMENT_ADDR: addr("payment"),
-    DELIVERY_ADDR: addr("delivery"),
-    PAYMENT_PROVIDER_URL: `http://${addr("payment-provider-sim")}`,
-    PAYMENT_SIM_PUBLIC_URL: `http://${addr("payment-provider-sim")}`,
-    PAYMENT_WEBHOOK_URL: `http://${addr("payment")}/webhooks/provider`,
-    PAYMENT_WEBHOOK_INITIAL_BACKOFF_MS: "100",
-    DELIVERY_ASSIGN_RETRY_INTERVAL_MS: "1000",
-    NOTIFICATION_POLL_INTERVAL_MS: "200",
+    ...meshEnvironment({ run, label: "bench", ports, signingKeyFile: join(keyDir, "jwt.pem") }),
     IDENTITY_DATABASE: db("identity"),
     CATALOG_DATABASE: db("catalog"),
   };

@@ -4,7 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { createKafka } from "@shopmesh/platform";
-import { dropDatabase, freePort, spawnService, TEST_KAFKA_BROKERS, testDatabaseName, testLogger, type SpawnedService } from "@shopmesh/platform/testing";
+import {
+  dropDatabase,
+  freePort,
+  meshEnvironment,
+  spawnService,
+  TEST_KAFKA_BROKERS,
+  testDatabaseName,
+  testLogger,
+  type SpawnedService,
+} from "@shopmesh/platform/testing";
 
 /** Creates the topics of scripts/infra/topics.txt under `prefix`; returns a function that deletes them. */
 async function createRunTopics(prefix: string): Promise<() => Promise<void>> {
@@ -78,30 +87,11 @@ export async function startMesh(
   // Topics of its own: no other test's consumers see this run's events, and vice versa.
   const topicPrefix = `e2e-${run}.`;
   const deleteTopics = await createRunTopics(topicPrefix);
-  const addr = (name: string) => `127.0.0.1:${ports[name] ?? 1}`;
   const env: Record<string, string> = {
     NODE_ENV: "test",
     LOG_LEVEL: "info",
-    KAFKA_CONSUMER_START: "end",
     KAFKA_TOPIC_PREFIX: topicPrefix,
-    KAFKA_GROUP_SUFFIX: `.e2e-${run}`,
-    PAYMENT_CONSUMER_GROUP: `shopmesh.payment.e2e-${run}`,
-    DELIVERY_CONSUMER_GROUP: `shopmesh.delivery.e2e-${run}`,
-    NOTIFICATION_CONSUMER_GROUP: `shopmesh.notification.e2e-${run}`,
-    JWT_SIGNING_KEY_FILE: join(keyDir, "jwt.pem"),
-    JWKS_URL: `http://${addr("identity")}/.well-known/jwks.json`,
-    IDENTITY_ADDR: addr("identity"),
-    CATALOG_ADDR: addr("catalog"),
-    CART_ADDR: addr("cart"),
-    INVENTORY_ADDR: addr("inventory"),
-    PAYMENT_ADDR: addr("payment"),
-    DELIVERY_ADDR: addr("delivery"),
-    PAYMENT_PROVIDER_URL: `http://${addr("payment-provider-sim")}`,
-    PAYMENT_SIM_PUBLIC_URL: `http://${addr("payment-provider-sim")}`,
-    PAYMENT_WEBHOOK_URL: `http://${addr("payment")}/webhooks/provider`,
-    PAYMENT_WEBHOOK_INITIAL_BACKOFF_MS: "100",
-    DELIVERY_ASSIGN_RETRY_INTERVAL_MS: "1000",
-    NOTIFICATION_POLL_INTERVAL_MS: "200",
+    ...meshEnvironment({ run, label: "e2e", ports, signingKeyFile: join(keyDir, "jwt.pem") }),
   };
   for (const [name, variable] of Object.entries(DATABASES)) if (databases[name]) env[variable] = databases[name]!;
   const processes = new Map<string, SpawnedService>();
