@@ -104,12 +104,15 @@ export async function spawnService(
  */
 export async function freePort(): Promise<number> {
   const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+  // Below Linux's ephemeral range (32768+): a port handed out here is not taken in the meantime
+  // by an outgoing connection or another server binding port 0 before its process starts.
+  for (;;) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(candidate, "127.0.0.1", () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return candidate;
+  }
 }
