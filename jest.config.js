@@ -14,6 +14,12 @@ export default {
   testEnvironment: "node",
   testMatch: ["<rootDir>/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/", "/.shopmesh/", "/.cache/"],
+  // Every file in a namespace of its own (Kafka topics, consumer groups, Redis keys), so the
+  // suite runs beside a dev stack, a benchmark or another run without either seeing the other.
+  globalSetup: "<rootDir>/test/setup/global-setup.mjs",
+  globalTeardown: "<rootDir>/test/setup/global-teardown.mjs",
+  setupFiles: ["<rootDir>/test/setup/namespace.ts"],
+  setupFilesAfterEnv: ["<rootDir>/test/setup/topics-per-file.ts"],
   testTimeout: 30_000,
   maxWorkers: 2,
 };

@@ -70,6 +70,11 @@ export const mysqlConfig = {
 
 export const redisConfig = {
   REDIS_URL: devDefault("redis://127.0.0.1:6379"),
+  /** Namespace for every key this service writes (tests run beside a dev stack); empty in production. */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._:-]*$/)
+    .default(""),
 };
 
 export const kafkaConfig = {
@@ -92,6 +97,11 @@ export const kafkaConfig = {
     .regex(/^[a-zA-Z0-9._-]*$/)
     .default(""),
 };
+
+/** A service's consumer group: `shopmesh.<service>` plus KAFKA_GROUP_SUFFIX (a test's namespace; empty in production). */
+export function consumerGroup(service: string, settings: { KAFKA_GROUP_SUFFIX: string }): string {
+  return `shopmesh.${service}${settings.KAFKA_GROUP_SUFFIX}`;
+}
 
 /** Where services find identity's public keys to verify access tokens. */
 export const authConfig = {

@@ -7,9 +7,11 @@ export { Redis };
  * Redis client that fails fast instead of queueing forever when Redis is away, so callers
  * can fall back (a cache miss) or answer UNAVAILABLE; it keeps reconnecting in the background.
  */
-export function createRedis(url: string, logger: Logger, options: { name?: string } = {}): Redis {
+export function createRedis(url: string, logger: Logger, options: { name?: string; keyPrefix?: string } = {}): Redis {
   const redis = new Redis(url, {
     connectionName: options.name,
+    // REDIS_KEY_PREFIX: every key (and Lua KEYS[]) under a namespace; empty in production.
+    ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
     lazyConnect: false,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,

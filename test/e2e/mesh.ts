@@ -2,37 +2,17 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readFile } from "node:fs/promises";
-import { createKafka } from "@shopmesh/platform";
 import {
+  currentTestNamespace,
   dropDatabase,
+  ensureTestTopics,
   freePort,
   meshEnvironment,
   spawnService,
   TEST_KAFKA_BROKERS,
   testDatabaseName,
-  testLogger,
   type SpawnedService,
 } from "@shopmesh/platform/testing";
-
-/** Creates the topics of scripts/infra/topics.txt under `prefix`; returns a function that deletes them. */
-async function createRunTopics(prefix: string): Promise<() => Promise<void>> {
-  const text = await readFile(new URL("../../scripts/infra/topics.txt", import.meta.url), "utf8");
-  const topics = text
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([name]) => name && !name.startsWith("#"))
-    .map(([topic, partitions]) => ({ topic: topic!, numPartitions: Number(partitions ?? 1) }));
-  const admin = createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: "e2e-topics", logger: testLogger("e2e"), topicPrefix: prefix }).admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics });
-  await admin.disconnect();
-  return async () => {
-    await admin.connect();
-    await admin.deleteTopics({ topics: topics.map(({ topic }) => topic) }).catch(() => undefined);
-    await admin.disconnect();
-  };
-}
 
 /** Services that own a database, and the variable that names it. */
 const DATABASES: Record<string, string> = {
@@ -84,9 +64,10 @@ export async function startMesh(
   const databases: Record<string, string> = {};
   for (const name of names) if (DATABASES[name]) databases[name] = testDatabaseName(name);
   const keyDir = await mkdtemp(join(tmpdir(), "mesh-keys-"));
-  // Topics of its own: no other test's consumers see this run's events, and vice versa.
-  const topicPrefix = `e2e-${run}.`;
-  const deleteTopics = await createRunTopics(topicPrefix);
+  // The test file's own topics (its namespace): no other test's or dev stack's consumers see
+  // this mesh's events, and vice versa. The run's teardown deletes them.
+  const { topicPrefix } = currentTestNamespace();
+  await ensureTestTopics(TEST_KAFKA_BROKERS, topicPrefix);
   const env: Record<string, string> = {
     NODE_ENV: "test",
     LOG_LEVEL: "info",
@@ -119,7 +100,6 @@ export async function startMesh(
       await mkdir(logDir, { recursive: true });
       for (const [name, service] of processes) await writeFile(join(logDir, `${name}.log`), service.output.join("\n"));
       for (const database of Object.values(databases)) await dropDatabase(database);
-      await deleteTopics();
       await rm(keyDir, { recursive: true, force: true });
     },
   };

@@ -107,3 +107,4 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, options
 }
 export * from "./spawn.js";
 export * from "./mesh-env.js";
+export * from "./namespace.js";

@@ -9,9 +9,6 @@ export function meshEnvironment(options: { run: string; label: string; ports: Re
   return {
     KAFKA_CONSUMER_START: "end",
     KAFKA_GROUP_SUFFIX: `.${label}-${run}`,
-    PAYMENT_CONSUMER_GROUP: `shopmesh.payment.${label}-${run}`,
-    DELIVERY_CONSUMER_GROUP: `shopmesh.delivery.${label}-${run}`,
-    NOTIFICATION_CONSUMER_GROUP: `shopmesh.notification.${label}-${run}`,
     JWT_SIGNING_KEY_FILE: options.signingKeyFile,
     JWKS_URL: `http://${addr("identity")}/.well-known/jwks.json`,
     IDENTITY_ADDR: addr("identity"),

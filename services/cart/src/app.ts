@@ -18,7 +18,7 @@ export interface CartOverrides {
 
 /** Wires the cart service from its configuration: Redis, catalog and inventory clients, server. */
 export async function buildCart(config: CartConfig, logger: Logger, overrides: CartOverrides = {}): Promise<CartApp> {
-  const redis = createRedis(config.REDIS_URL, logger, { name: "cart" });
+  const redis = createRedis(config.REDIS_URL, logger, { name: "cart", keyPrefix: config.REDIS_KEY_PREFIX });
   await waitForRedis(redis);
 
   const downstream = {

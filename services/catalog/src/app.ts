@@ -34,7 +34,7 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
   const pool = await openServiceDatabase(config, { database: config.CATALOG_DATABASE, migrations: MIGRATIONS, logger });
 
   // The cache is optional at run time: start without it and let the client reconnect.
-  const redis = createRedis(config.REDIS_URL, logger, { name: "catalog" });
+  const redis = createRedis(config.REDIS_URL, logger, { name: "catalog", keyPrefix: config.REDIS_KEY_PREFIX });
   await waitForRedis(redis, 2_000).catch(() => logger.warn("redis not reachable at start; serving from MySQL until it is"));
 
   const publishing = await startEventPublishing(config, { service: "catalog", pool, logger });

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import {
+  consumerGroup,
   createEventConsumer,
   createJwtVerifier,
   openServiceDatabase,
@@ -54,7 +55,7 @@ export async function buildDelivery(config: DeliveryConfig, logger: Logger, over
     kafka,
     pool,
     logger,
-    groupId: config.DELIVERY_CONSUMER_GROUP,
+    groupId: consumerGroup("delivery", config),
     topics: [TOPICS.order],
     handlers: orderEventHandlers(deliveries, () => relay.nudge()),
     producer,

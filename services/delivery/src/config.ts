@@ -12,11 +12,6 @@ export const deliveryConfigShape = {
     .string()
     .regex(/^[a-z0-9_]+$/)
     .default("shopmesh_delivery"),
-  /** Kafka consumer group for order events; one per service (tests use their own). */
-  DELIVERY_CONSUMER_GROUP: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]+$/)
-    .default("shopmesh.delivery"),
   /** How often each replica retries paid deliveries that found no partner, and how many it reads per query. */
   DELIVERY_ASSIGN_RETRY_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
   DELIVERY_ASSIGN_RETRY_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),

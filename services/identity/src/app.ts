@@ -40,7 +40,7 @@ async function readOrCreateKey(path: string, allowCreate: boolean, logger: Logge
 export async function buildIdentity(config: IdentityConfig, logger: Logger): Promise<IdentityApp> {
   const pool = await openServiceDatabase(config, { database: config.IDENTITY_DATABASE, migrations: MIGRATIONS, logger });
 
-  const redis = createRedis(config.REDIS_URL, logger, { name: "identity" });
+  const redis = createRedis(config.REDIS_URL, logger, { name: "identity", keyPrefix: config.REDIS_KEY_PREFIX });
   await waitForRedis(redis);
 
   const publishing = await startEventPublishing(config, { service: "identity", pool, logger });

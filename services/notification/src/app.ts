@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import {
+  consumerGroup,
   createEventConsumer,
   createJwtVerifier,
   openServiceDatabase,
@@ -95,7 +96,7 @@ export async function buildNotification(config: NotificationConfig, logger: Logg
           pool,
           logger,
           producer,
-          groupId: config.NOTIFICATION_CONSUMER_GROUP,
+          groupId: consumerGroup("notification", config),
           topics: CONSUMED_TOPICS,
           startAt: config.KAFKA_CONSUMER_START,
           handlers: createEventHandlers({

@@ -14,8 +14,6 @@ export const notificationConfigShape = {
     .string()
     .regex(/^[a-z0-9_]+$/)
     .default("shopmesh_notification"),
-  /** Consumer group of the event handlers; one per deployment, never shared with another database. */
-  NOTIFICATION_CONSUMER_GROUP: z.string().min(1).default("shopmesh.notification"),
   /** Who receives operational emails (StockLow): comma- or space-separated addresses. */
   NOTIFICATION_ADMIN_EMAILS: z.string().min(3).default("admin@shopmesh.local"),
   /** Send attempts before a notification is dead-lettered. */

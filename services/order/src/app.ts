@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import {
+  consumerGroup,
   createEventConsumer,
   createJwtVerifier,
   createRedis,
@@ -33,9 +34,9 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
   const metrics = createServiceMetrics("order");
   const pool = await openServiceDatabase(config, { database: config.ORDER_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: true });
 
-  const publisher = createRedis(config.REDIS_URL, logger, { name: "order" });
+  const publisher = createRedis(config.REDIS_URL, logger, { name: "order", keyPrefix: config.REDIS_KEY_PREFIX });
   // A subscribed connection cannot run other commands; it also must queue while reconnecting.
-  const subscriber = createRedis(config.REDIS_URL, logger, { name: "order-updates" });
+  const subscriber = createRedis(config.REDIS_URL, logger, { name: "order-updates", keyPrefix: config.REDIS_KEY_PREFIX });
   const updates = createOrderUpdates(publisher, subscriber, logger);
 
   const publishing = await startEventPublishing(config, { service: "order", pool, logger });
@@ -54,7 +55,7 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
     pool,
     logger,
     producer,
-    groupId: `shopmesh.order${config.KAFKA_GROUP_SUFFIX}`,
+    groupId: consumerGroup("order", config),
     topics: [TOPICS.payment, TOPICS.delivery],
     startAt: config.KAFKA_CONSUMER_START,
     handlers: orderEventHandlers({ orders, downstreams, updates, logger, onOutboxWrite }),

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import {
+  consumerGroup,
   createEventConsumer,
   createJwtVerifier,
   openServiceDatabase,
@@ -49,7 +50,7 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
     kafka,
     pool,
     logger,
-    groupId: config.PAYMENT_CONSUMER_GROUP,
+    groupId: consumerGroup("payment", config),
     topics: [TOPICS.order],
     handlers: [orderCancelledHandler(payments)],
     producer,

@@ -20,8 +20,6 @@ export const paymentConfigShape = {
   PAYMENT_WEBHOOK_SECRET: devDefault("whsec_dev_shopmesh"),
   /** How far a webhook's signed timestamp may be from now before it is refused as a replay. */
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
-  /** Kafka consumer group of the OrderCancelled consumer. */
-  PAYMENT_CONSUMER_GROUP: z.string().min(1).default("shopmesh.payment"),
 };
 
 export type PaymentConfig = ReturnType<typeof loadPaymentConfig>;

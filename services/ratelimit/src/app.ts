@@ -29,7 +29,7 @@ export async function loadLimits(path: string): Promise<Limits> {
 /** Wires the ratelimit service from its configuration: limits, Redis, server. */
 export async function buildRatelimit(config: RatelimitConfig, logger: Logger): Promise<RatelimitApp> {
   const limits = await loadLimits(config.RATELIMIT_LIMITS_FILE);
-  const redis = createRedis(config.REDIS_URL, logger, { name: "ratelimit" });
+  const redis = createRedis(config.REDIS_URL, logger, { name: "ratelimit", keyPrefix: config.REDIS_KEY_PREFIX });
   await waitForRedis(redis);
   logger.info({ classes: [...limits.values()].map((limit) => limit.description), failureMode: config.RATELIMIT_FAILURE_MODE }, "limits loaded");
   const server = createRatelimitServer({ limits, buckets: createTokenBuckets(redis), failureMode: config.RATELIMIT_FAILURE_MODE, logger });

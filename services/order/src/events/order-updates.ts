@@ -13,6 +13,8 @@ export interface OrderUpdate {
  * fanned out in-process by order id. Losing a message only delays a stream (it also polls).
  */
 export function createOrderUpdates(publisher: Redis, subscriber: Redis, logger: Logger) {
+  // Pub/sub channels are not keys, so ioredis leaves them out of REDIS_KEY_PREFIX: add it here.
+  const channel = `${publisher.options.keyPrefix ?? ""}${CHANNEL}`;
   const listeners = new Map<string, Set<(update: OrderUpdate) => void>>();
   let subscribed: Promise<unknown> | undefined;
 
@@ -28,12 +30,12 @@ export function createOrderUpdates(publisher: Redis, subscriber: Redis, logger: 
   return {
     async publish(update: OrderUpdate): Promise<void> {
       await publisher
-        .publish(CHANNEL, JSON.stringify(update))
+        .publish(channel, JSON.stringify(update))
         .catch((err: Error) => logger.warn({ err: err.message }, "order update not published; watchers will poll"));
     },
     /** Calls `listener` for each update of `orderId` until the returned function is called. */
     listen(orderId: string, listener: (update: OrderUpdate) => void): () => void {
-      subscribed ??= subscriber.subscribe(CHANNEL).catch((err: Error) => {
+      subscribed ??= subscriber.subscribe(channel).catch((err: Error) => {
         subscribed = undefined;
         logger.warn({ err: err.message }, "order updates unavailable; watchers will poll");
       });

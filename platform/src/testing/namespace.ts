@@ -1,0 +1,133 @@
+/**
+ * Test isolation by construction. Every jest test file gets a namespace of its own
+ * (test/setup/namespace.ts writes it into process.env before the file's code runs), so a
+ * running dev stack, a second test run or a benchmark never sees the file's traffic, and the
+ * file never sees theirs:
+ * - Kafka topics `test.<run>.<file>.<topic>` (KAFKA_TOPIC_PREFIX; created on first use),
+ * - consumer groups with a per-file suffix (KAFKA_GROUP_SUFFIX),
+ * - Redis keys under `test:<run>:<file>:` (REDIS_KEY_PREFIX),
+ * - databases `shopmesh_<service>_t<hex>` (testDatabaseName), dropped by the file.
+ * Services built in-process read these from process.env like any other setting; spawned
+ * services inherit them.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Kafka } from "kafkajs";
+import { createKafka } from "../kafka/events.js";
+import { createRedis, type Redis } from "../redis.js";
+import { createLogger } from "../logger.js";
+
+/** Topics of every test run start with this; nothing else on the cluster does. */
+export const TEST_TOPIC_ROOT = "test.";
+
+/** A test run's id: `<base36 start time>-<random>`, so stale runs can be recognised by age. */
+export function newTestRunId(now = Date.now()): string {
+  return `${now.toString(36)}-${randomBytes(3).toString("hex")}`;
+}
+
+/** When the run `runId` started (ms since the epoch), or undefined for a name that is not a run id. */
+export function testRunStartedAt(runId: string): number | undefined {
+  const match = /^([0-9a-z]+)-[0-9a-f]{6}$/.exec(runId);
+  return match ? parseInt(match[1]!, 36) : undefined;
+}
+
+export interface TestNamespace {
+  run: string;
+  /** Unique within the run: one per test file. */
+  suite: string;
+  topicPrefix: string;
+  groupSuffix: string;
+  redisKeyPrefix: string;
+}
+
+/** A fresh namespace under `run` (the whole jest run's id). */
+export function newTestNamespace(run: string): TestNamespace {
+  const suite = randomBytes(4).toString("hex");
+  return {
+    run,
+    suite,
+    topicPrefix: `${TEST_TOPIC_ROOT}${run}.${suite}.`,
+    groupSuffix: `.test-${run}-${suite}`,
+    redisKeyPrefix: `test:${run}:${suite}:`,
+  };
+}
+
+/** The variables through which services and helpers pick the namespace up. */
+export function namespaceEnvironment(namespace: TestNamespace): Record<string, string> {
+  return {
+    SHOPMESH_TEST_RUN: namespace.run,
+    SHOPMESH_TEST_SUITE: namespace.suite,
+    KAFKA_TOPIC_PREFIX: namespace.topicPrefix,
+    KAFKA_GROUP_SUFFIX: namespace.groupSuffix,
+    REDIS_KEY_PREFIX: namespace.redisKeyPrefix,
+  };
+}
+
+/** This test file's namespace, as test/setup/namespace.ts put it into process.env. */
+export function currentTestNamespace(): TestNamespace {
+  const run = process.env["SHOPMESH_TEST_RUN"];
+  const suite = process.env["SHOPMESH_TEST_SUITE"];
+  if (!run || !suite) throw new Error("no test namespace: run tests through jest (test/setup/namespace.ts sets it)");
+  return {
+    run,
+    suite,
+    topicPrefix: process.env["KAFKA_TOPIC_PREFIX"] ?? "",
+    groupSuffix: process.env["KAFKA_GROUP_SUFFIX"] ?? "",
+    redisKeyPrefix: process.env["REDIS_KEY_PREFIX"] ?? "",
+  };
+}
+
+/** The topics scripts/infra/topics.txt declares, with their partition counts. */
+export function declaredTopics(): Array<{ topic: string; numPartitions: number }> {
+  const file = fileURLToPath(new URL("../../../scripts/infra/topics.txt", import.meta.url));
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([name]) => name && !name.startsWith("#"))
+    .map(([topic, partitions]) => ({ topic: topic!, numPartitions: Number(partitions ?? 1) }));
+}
+
+const created = new Map<string, Promise<void>>();
+
+/**
+ * Creates this namespace's copies of every declared topic, once per prefix and process (the
+ * local broker does not auto-create topics). testKafka and the services' own clients then
+ * find them.
+ */
+export function ensureTestTopics(brokers: string, topicPrefix: string): Promise<void> {
+  let pending = created.get(topicPrefix);
+  if (!pending) {
+    pending = (async () => {
+      const logger = createLogger({ service: "test-topics", level: "error" });
+      const admin = createKafka({ brokers, clientId: "test-topics", logger, topicPrefix }).admin();
+      await admin.connect();
+      try {
+        await admin.createTopics({ waitForLeaders: true, topics: declaredTopics() });
+      } finally {
+        await admin.disconnect();
+      }
+    })();
+    pending.catch(() => created.delete(topicPrefix));
+    created.set(topicPrefix, pending);
+  }
+  return pending;
+}
+
+/** A Kafka client inside this test file's namespace: topics and groups are its own. */
+export function testKafka(clientId: string): Kafka {
+  const { topicPrefix } = currentTestNamespace();
+  const logger = createLogger({ service: clientId, level: process.env["TEST_LOG_LEVEL"] ?? "error" });
+  return createKafka({ brokers: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092", clientId, logger, topicPrefix });
+}
+
+/** A consumer group name inside this test file's namespace. */
+export function testGroupId(name: string): string {
+  return `${name}${currentTestNamespace().groupSuffix}`;
+}
+
+/** A Redis client whose keys are this test file's (the same prefix the services under test use). */
+export function testRedis(url = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"): Redis {
+  const logger = createLogger({ service: "test-redis", level: "error" });
+  return createRedis(url, logger, { keyPrefix: currentTestNamespace().redisKeyPrefix });
+}
