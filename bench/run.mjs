@@ -8,7 +8,6 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -19,7 +18,17 @@ import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { OrderService, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
-import { connectClient, dropDatabase, meshEnvironment, testDatabaseName, TEST_MYSQL } from "@shopmesh/platform/testing";
+import {
+  connectClient,
+  deleteTopicsWhere,
+  dropDatabase,
+  ensureTestTopics,
+  freePort,
+  meshEnvironment,
+  testDatabaseName,
+  TEST_KAFKA_BROKERS,
+  TEST_MYSQL,
+} from "@shopmesh/platform/testing";
 import mysql from "mysql2/promise";
 import { closedLoop, connectJson, grpcUnary, openLoop } from "./lib/load.mjs";
 import { cpuSeconds, REPO_ROOT, rssMiB, sampleRss, startEnvoy, startNode } from "./lib/proc.mjs";
@@ -54,16 +63,8 @@ const median = (values) => {
 /** Median and spread (min..max) of per-round values. */
 const spread = (values) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values });
 
-async function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+const BENCH_RUN = randomBytes(4).toString("hex");
+const BENCH_TOPIC_PREFIX = `bench.${BENCH_RUN}.`;
 
 const results = {
   date: new Date().toISOString(),
@@ -180,7 +181,7 @@ async function main() {
   );
 
   // --- the stack for the read path: identity (keys, admin), ratelimit, catalog twice, floors, Envoy
-  const run = randomBytes(4).toString("hex");
+  const run = BENCH_RUN;
   const keyDir = await mkdtemp(join(tmpdir(), "bench-keys-"));
   tempDirs.push(keyDir);
   const limitsFile = join(keyDir, "limits.json");
@@ -203,8 +204,13 @@ async function main() {
   const ports = {};
   for (const name of ["identity", "catalog", "cart", "order", "payment", "inventory", "delivery", "notification", "payment-provider-sim", "ratelimit"])
     ports[name] = await freePort();
+  // Topics and Redis keys of its own: a dev stack or a test run on the same machine never sees
+  // the benchmark's traffic (cleanup deletes the topics).
+  await ensureTestTopics(TEST_KAFKA_BROKERS, BENCH_TOPIC_PREFIX);
   const meshEnv = {
     ...meshEnvironment({ run, label: "bench", ports, signingKeyFile: join(keyDir, "jwt.pem") }),
+    KAFKA_TOPIC_PREFIX: BENCH_TOPIC_PREFIX,
+    REDIS_KEY_PREFIX: `bench:${run}:`,
     IDENTITY_DATABASE: db("identity"),
     CATALOG_DATABASE: db("catalog"),
   };
@@ -664,7 +670,7 @@ async function checkoutScenarios({ mesh, adminToken, newProduct, meshEnv, servic
     const logger = platform.createLogger({ service: "bench-relay", level: "warn" });
     const pool = await platform.createMysqlPool({ ...TEST_MYSQL, database: orderDb, poolSize: 4 });
     const producer = platform.createIdempotentProducer(
-      platform.createKafka({ brokers: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092", clientId: "bench-relay", logger }),
+      platform.createKafka({ brokers: TEST_KAFKA_BROKERS, clientId: "bench-relay", logger, topicPrefix: BENCH_TOPIC_PREFIX }),
     );
     await producer.connect();
     const relay = platform.createOutboxRelay({ pool, producer, logger, source: "/shopmesh/order" });
@@ -750,6 +756,7 @@ async function cleanup() {
   await envoy?.stop().catch(() => undefined);
   await Promise.all(started.map((proc) => proc.stop().catch(() => undefined)));
   for (const name of databases) await dropDatabase(name).catch(() => undefined);
+  await deleteTopicsWhere(TEST_KAFKA_BROKERS, (topic) => topic.startsWith(BENCH_TOPIC_PREFIX)).catch(() => undefined);
   for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
 }
 

@@ -3,6 +3,8 @@
 //   start   infrastructure + build + every service in the foreground (logs streamed; Ctrl-C stops what it started)
 //   up      the same, detached (logs in .shopmesh/logs/<service>.log)
 //   down    stop the services, then the infrastructure this checkout started
+//   down-services  stop the services, edge and storefront, leaving the infrastructure up
+//   ready   exit 0 when every service answers ready
 //   status  infrastructure and services, one line each
 //   seed    load the demo data again (idempotent; the services must be up)
 // Services are discovered from services/*/package.json ("shopmesh": { port, portEnv }).
@@ -260,7 +262,19 @@ async function start() {
   console.log("  streaming logs; Ctrl-C stops everything this command started\n");
 }
 
+/** Exit 0 when every service answers ready (used by `npm test` to notice a running stack). */
+async function ready() {
+  const states = await Promise.all(discoverServices().map((service) => isReady(service.port)));
+  process.exit(states.every(Boolean) ? 0 : 1);
+}
+
 async function down() {
+  await stopServices();
+  sh("scripts/infra/down.sh");
+}
+
+/** Stops what `up` started except the infrastructure. */
+async function stopServices() {
   await stopStorefront(); // storefront: scripts/web/storefront.mjs
   await stopEdge(); // edge first: it fronts the services
   const services = discoverServices();
@@ -274,7 +288,6 @@ async function down() {
     rmSync(pidFile(service), { force: true });
     console.log(`stopped ${service.name}`);
   }
-  sh("scripts/infra/down.sh");
 }
 
 async function status() {
@@ -290,7 +303,7 @@ async function status() {
   console.log(await storefrontStatusLine());
 }
 
-const commands = { start, up, down, status, seed: async () => seed(discoverServices()) };
+const commands = { start, up, down, "down-services": stopServices, status, ready, seed: async () => seed(discoverServices()) };
 if (!commands[command]) {
   console.error(`usage: node scripts/stack.mjs ${Object.keys(commands).join("|")}`);
   process.exit(2);

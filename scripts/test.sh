@@ -39,7 +39,30 @@ step "lint and format"
 npx eslint . --max-warnings 0
 npx prettier --check . --log-level warn
 
+# The suite must pass beside a running dev stack (`npm start` in another terminal) and leave it
+# untouched. CI proves it: it brings the stack up first (SHOPMESH_TEST_BESIDE_STACK=0 skips
+# that), and afterwards checks that none of the stack's topics moved. A stack somebody else
+# started (and may be using) is only checked for new dead letters.
+stack_started_here=""
+stack_check=""
+mkdir -p .shopmesh
+if node scripts/stack.mjs ready >/dev/null 2>&1; then
+  step "a dev stack is running: the suite runs beside it"
+  stack_check="--dead-letters-only"
+elif [ "${SHOPMESH_TEST_BESIDE_STACK:-${CI:-false}}" = "true" ] || [ "${SHOPMESH_TEST_BESIDE_STACK:-}" = "1" ]; then
+  step "dev stack beside the suite (npm run up)"
+  node scripts/stack.mjs up
+  stack_started_here=1
+  trap 'node scripts/stack.mjs down-services || true' EXIT
+fi
+if [ -n "$stack_started_here" ] || [ -n "$stack_check" ]; then node scripts/ci/stack-topics.mjs snapshot .shopmesh/stack-topics.json; fi
+
 step "tests"
 NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning" npx jest --ci "$@"
+
+if [ -n "$stack_started_here" ] || [ -n "$stack_check" ]; then
+  step "the running dev stack saw none of the suite's traffic"
+  node scripts/ci/stack-topics.mjs check .shopmesh/stack-topics.json $stack_check
+fi
 
 step "done"

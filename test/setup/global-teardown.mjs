@@ -1,7 +1,7 @@
 // Once per jest run, at the end: the run's topics go (each file drops its own databases).
-import { deleteTestTopics } from "./topics.mjs";
+import { deleteTopicsWhere, testTopicRun } from "@shopmesh/platform/testing";
 
 export default async function globalTeardown() {
   const current = process.env.SHOPMESH_TEST_RUN;
-  await deleteTestTopics((run) => run === current);
+  await deleteTopicsWhere(process.env.KAFKA_BROKERS ?? "127.0.0.1:9092", (topic) => testTopicRun(topic) === current);
 }

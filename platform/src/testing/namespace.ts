@@ -114,6 +114,25 @@ export function ensureTestTopics(brokers: string, topicPrefix: string): Promise<
   return pending;
 }
 
+/** Deletes every topic whose name `select` picks (a namespace's topics once its run is over). */
+export async function deleteTopicsWhere(brokers: string, select: (topic: string) => boolean): Promise<string[]> {
+  const logger = createLogger({ service: "test-topics", level: "error" });
+  const admin = createKafka({ brokers, clientId: "test-topics", logger }).admin();
+  await admin.connect();
+  try {
+    const doomed = (await admin.listTopics()).filter(select);
+    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed, timeout: 30_000 });
+    return doomed;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The run id of a test topic (`test.<run>.<suite>.<topic>`), or undefined for any other topic. */
+export function testTopicRun(topic: string): string | undefined {
+  return topic.startsWith(TEST_TOPIC_ROOT) ? topic.slice(TEST_TOPIC_ROOT.length).split(".")[0] : undefined;
+}
+
 /** A Kafka client inside this test file's namespace: topics and groups are its own. */
 export function testKafka(clientId: string): Kafka {
   const { topicPrefix } = currentTestNamespace();

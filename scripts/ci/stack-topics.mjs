@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Proves the suite ran beside the dev stack without touching it: the stack's own topics
+// (`shopmesh.*`, unprefixed) get no message from the tests, and its dead-letter topics no
+// new dead letter.
+//   node scripts/ci/stack-topics.mjs snapshot FILE   record every stack topic's high watermarks
+//   node scripts/ci/stack-topics.mjs check FILE      fail if any moved since the snapshot
+//   node scripts/ci/stack-topics.mjs check FILE --dead-letters-only
+//                                     only the dead-letter topics (a stack someone is using)
+import { readFileSync, writeFileSync } from "node:fs";
+import { createKafka, createLogger } from "@shopmesh/platform";
+
+const [command, file, flag] = process.argv.slice(2);
+const deadLettersOnly = flag === "--dead-letters-only";
+if (!file || (command !== "snapshot" && command !== "check")) {
+  console.error("usage: stack-topics.mjs snapshot|check FILE");
+  process.exit(2);
+}
+
+async function watermarks() {
+  const logger = createLogger({ service: "stack-topics", level: "error" });
+  const admin = createKafka({ brokers: process.env.KAFKA_BROKERS ?? "127.0.0.1:9092", clientId: "stack-topics", logger }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith("shopmesh.")).sort();
+    const result = {};
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      result[topic] = offsets.reduce((sum, { high }) => sum + Number(high), 0);
+    }
+    return result;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const now = await watermarks();
+if (command === "snapshot") {
+  writeFileSync(file, JSON.stringify(now, null, 2));
+  console.log(`stack topics: ${Object.keys(now).length} recorded`);
+} else {
+  const before = JSON.parse(readFileSync(file, "utf8"));
+  const moved = Object.entries(now).filter(([topic, high]) => (!deadLettersOnly || topic.endsWith(".dlq")) && high !== (before[topic] ?? 0));
+  for (const [topic, high] of moved) {
+    const kind = topic.endsWith(".dlq") ? "new dead letters" : "messages from outside the stack";
+    console.error(`  ${topic}: ${high - (before[topic] ?? 0)} ${kind}`);
+  }
+  if (moved.length > 0) {
+    console.error(`the running stack's topics changed during the suite (${moved.length} topic(s))`);
+    process.exit(1);
+  }
+  console.log(
+    deadLettersOnly ? "stack dead-letter topics: no new dead letters" : `stack topics: ${Object.keys(now).length} unchanged, dead-letter topics included`,
+  );
+}
