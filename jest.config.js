@@ -9,6 +9,7 @@ export default {
   moduleNameMapper: {
     "^@shopmesh/platform$": "<rootDir>/platform/src/index.ts",
     "^@shopmesh/platform/testing$": "<rootDir>/platform/src/testing/index.ts",
+    "^@shopmesh/platform/topology$": "<rootDir>/platform/src/topology.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testEnvironment: "node",

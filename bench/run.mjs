@@ -29,6 +29,7 @@ import {
   TEST_KAFKA_BROKERS,
   TEST_MYSQL,
 } from "@shopmesh/platform/testing";
+import { localAddress, servicesByPort } from "@shopmesh/platform/topology";
 import mysql from "mysql2/promise";
 import { closedLoop, connectJson, grpcUnary, openLoop } from "./lib/load.mjs";
 import { cpuSeconds, REPO_ROOT, rssMiB, sampleRss, startEnvoy, startNode } from "./lib/proc.mjs";
@@ -44,6 +45,8 @@ const PLAN = QUICK
   : { rounds: 3, segmentMs: 5_000, openMs: 5_000, warmMs: 1_500, concurrency: 32, checkout: true, profileMs: 6_000 };
 /** Hard ceiling on requests per segment, whatever the machine does. */
 const MAX_REQUESTS = 200_000;
+/** The local Jaeger's OTLP/HTTP receiver (the tracing-on runs export to it). */
+const OTLP_HTTP_ENDPOINT = `http://${localAddress("otlpHttp")}`;
 const RELAY_POLL_INTERVAL_MS = 200; // the platform's default (platform/src/kafka/outbox.ts)
 const PAID_OR_LATER = new Set([OrderStatus.PAID, OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]);
 const ADDRESS = { recipientName: "Bench Shopper", line1: "1 Invalidenstr.", city: "Berlin", postalCode: "10115", countryCode: "DE" };
@@ -202,8 +205,7 @@ async function main() {
     return name;
   };
   const ports = {};
-  for (const name of ["identity", "catalog", "cart", "order", "payment", "inventory", "delivery", "notification", "payment-provider-sim", "ratelimit"])
-    ports[name] = await freePort();
+  for (const [name] of servicesByPort()) ports[name] = await freePort();
   // Topics and Redis keys of its own: a dev stack or a test run on the same machine never sees
   // the benchmark's traffic (cleanup deletes the topics).
   await ensureTestTopics(TEST_KAFKA_BROKERS, BENCH_TOPIC_PREFIX);
@@ -214,22 +216,11 @@ async function main() {
     IDENTITY_DATABASE: db("identity"),
     CATALOG_DATABASE: db("catalog"),
   };
-  const PORT_ENV = {
-    identity: "IDENTITY_PORT",
-    catalog: "CATALOG_PORT",
-    cart: "CART_PORT",
-    order: "ORDER_PORT",
-    payment: "PAYMENT_PORT",
-    inventory: "INVENTORY_PORT",
-    delivery: "DELIVERY_PORT",
-    notification: "NOTIFICATION_PORT",
-    "payment-provider-sim": "PAYMENT_SIM_PORT",
-    ratelimit: "RATELIMIT_PORT",
-  };
+  const PORT_ENV = Object.fromEntries(servicesByPort().map(([name, s]) => [name, s.portEnv]));
   const service = (name, { env = {}, nodeArgs = [], label = name } = {}) =>
     start(label, serviceMain(name), { env: { ...meshEnv, [PORT_ENV[name]]: String(ports[name]), ...env }, nodeArgs });
 
-  progress("starting identity, ratelimit, catalog (tracing off) and catalog (tracing on, Jaeger at 127.0.0.1:4318)");
+  progress(`starting identity, ratelimit, catalog (tracing off) and catalog (tracing on, Jaeger at ${OTLP_HTTP_ENDPOINT})`);
   const identity = await service("identity");
   const ratelimit = await service("ratelimit", { env: { RATELIMIT_LIMITS_FILE: limitsFile } });
   const catalogOff = await service("catalog", { label: "catalog" });
@@ -237,7 +228,7 @@ async function main() {
   // migrations are not run twice at once.
   const catalogOn = await service("catalog", {
     label: "catalog (tracing on)",
-    env: { CATALOG_PORT: "0", OTEL_SDK_DISABLED: "false", OTEL_SERVICE_NAME: "catalog-bench", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" },
+    env: { CATALOG_PORT: "0", OTEL_SDK_DISABLED: "false", OTEL_SERVICE_NAME: "catalog-bench", OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_HTTP_ENDPOINT },
     nodeArgs: ["--import", "@shopmesh/platform/telemetry"],
   });
 
@@ -713,7 +704,7 @@ async function profileWorst({ request, getProduct, meshEnv, service, ratelimit, 
         CATALOG_PORT: "0",
         OTEL_SDK_DISABLED: "false",
         OTEL_SERVICE_NAME: "catalog-bench",
-        OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+        OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_HTTP_ENDPOINT,
       },
       nodeArgs: ["--import", "@shopmesh/platform/telemetry", "--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-name", "catalog-getproduct.cpuprofile"],
     });

@@ -7,9 +7,9 @@
 //   ready   exit 0 when every service answers ready
 //   status  infrastructure and services, one line each
 //   seed    load the demo data again (idempotent; the services must be up)
-// Services are discovered from services/*/package.json ("shopmesh": { port, portEnv }).
+// Services and ports come from the topology (platform/src/topology.ts), loaded from its build.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -39,19 +39,32 @@ function must(script, args = []) {
   }
 }
 
-function discoverServices() {
-  const dir = join(ROOT, "services");
-  return readdirSync(dir)
-    .filter((name) => existsSync(join(dir, name, "package.json")))
-    .map((name) => {
-      const manifest = JSON.parse(readFileSync(join(dir, name, "package.json"), "utf8")).shopmesh;
-      if (!manifest) return undefined;
-      const port = Number(process.env[manifest.portEnv] ?? manifest.port);
-      return { name, port, portEnv: manifest.portEnv, kind: manifest.kind ?? "grpc", main: join(dir, name, "dist", "main.js") };
-    })
-    .filter(Boolean)
+/** The topology module, from the platform's build (so it is loaded only once the build ran). */
+let topology;
+
+async function discoverServices() {
+  try {
+    topology ??= await import("@shopmesh/platform/topology");
+  } catch (err) {
+    throw new Error(`cannot load the topology; build first (npm run build): ${err.message}`);
+  }
+  return topology
+    .servicesByPort()
+    .map(([name, s]) => ({
+      name,
+      port: Number(process.env[s.portEnv] ?? s.port),
+      portEnv: s.portEnv,
+      kind: s.kind,
+      main: join(ROOT, "services", name, "dist", "main.js"),
+    }))
     .sort((a, b) => a.port - b.port);
 }
+
+/** An infrastructure port as this environment sets it (discoverServices loaded the topology). */
+const infraPort = (name) => {
+  const endpoint = topology.topology.infrastructure[name];
+  return Number(process.env[endpoint.env] ?? endpoint.port);
+};
 
 const pidFile = (service) => join(RUN, `service-${service.name}.pid`);
 
@@ -101,7 +114,7 @@ function serviceEnv() {
   return {
     ...process.env,
     NODE_ENV: process.env.NODE_ENV ?? "development",
-    OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? `http://${HOST}:${process.env.OTLP_HTTP_PORT ?? 4318}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? `http://${HOST}:${infraPort("otlpHttp")}`,
     JWT_SIGNING_KEY_FILE: process.env.JWT_SIGNING_KEY_FILE ?? join(STATE, "keys", "jwt-signing-key.pem"),
     KAFKAJS_NO_PARTITIONER_WARNING: "1",
   };
@@ -147,7 +160,7 @@ function seed(services) {
 }
 
 function banner(services) {
-  const edgePort = process.env.EDGE_PORT ?? 8080;
+  const edgePort = infraPort("edge");
   const lines = [
     "",
     "shopmesh is up",
@@ -155,8 +168,8 @@ function banner(services) {
     `  storefront        ${STOREFRONT_URL}`,
     ...(existsSync(EDGE_CONFIG) ? [`  edge (Envoy)      http://${HOST}:${edgePort}   (admin http://${HOST}:${ENVOY_ADMIN_PORT})`] : []),
     ...services.map((s) => `  ${s.name.padEnd(17)} ${HOST}:${s.port}${s.kind === "http" ? "   (HTTP)" : `   grpcurl -plaintext ${HOST}:${s.port} list`}`),
-    `  Jaeger UI         http://${HOST}:${process.env.JAEGER_UI_PORT ?? 16686}`,
-    `  Mailpit UI        http://${HOST}:${process.env.MAILPIT_UI_PORT ?? 8025}`,
+    `  Jaeger UI         http://${HOST}:${infraPort("jaegerUi")}`,
+    `  Mailpit UI        http://${HOST}:${infraPort("mailpitUi")}`,
     `  metrics           http://${HOST}:<service port>/metrics`,
     `  admin sign-in     ${process.env.IDENTITY_ADMIN_EMAIL ?? "admin@shopmesh.local"} / ${process.env.IDENTITY_ADMIN_PASSWORD ? "(from IDENTITY_ADMIN_PASSWORD)" : "admin-password"}`,
     "",
@@ -164,7 +177,7 @@ function banner(services) {
   console.log(lines.join("\n"));
 }
 
-function prepare() {
+async function prepare() {
   mkdirSync(RUN, { recursive: true });
   mkdirSync(LOGS, { recursive: true });
   must("scripts/bootstrap.sh");
@@ -173,7 +186,7 @@ function prepare() {
   console.log("\n==> building");
   const build = spawnSync("npx", ["tsc", "-b", "tsconfig.build.json"], { stdio: "inherit", cwd: ROOT });
   if (build.status !== 0) process.exit(build.status ?? 1);
-  const services = discoverServices();
+  const services = await discoverServices();
   const missing = services.filter((s) => !existsSync(s.main));
   if (missing.length) throw new Error(`not built: ${missing.map((s) => s.name).join(", ")}`);
   buildStorefront(); // storefront: scripts/web/storefront.mjs
@@ -181,7 +194,7 @@ function prepare() {
 }
 
 async function up() {
-  const services = prepare();
+  const services = await prepare();
   console.log("\n==> starting services (detached)");
   for (const service of services) {
     if (runningPid(service)) {
@@ -209,7 +222,7 @@ async function up() {
 
 async function start() {
   const infraWasHealthy = sh("scripts/infra/status.sh", [], { stdio: "ignore" }) === 0;
-  const services = prepare();
+  const services = await prepare();
   const already = services.filter((s) => runningPid(s));
   if (already.length) throw new Error(`already running detached: ${already.map((s) => s.name).join(", ")} (npm run down first)`);
   for (const service of services) {
@@ -264,7 +277,7 @@ async function start() {
 
 /** Exit 0 when every service answers ready (used by `npm test` to notice a running stack). */
 async function ready() {
-  const states = await Promise.all(discoverServices().map((service) => isReady(service.port)));
+  const states = await Promise.all((await discoverServices()).map((service) => isReady(service.port)));
   process.exit(states.every(Boolean) ? 0 : 1);
 }
 
@@ -277,7 +290,7 @@ async function down() {
 async function stopServices() {
   await stopStorefront(); // storefront: scripts/web/storefront.mjs
   await stopEdge(); // edge first: it fronts the services
-  const services = discoverServices();
+  const services = await discoverServices();
   for (const service of services) {
     const pid = runningPid(service);
     if (!pid) continue;
@@ -294,7 +307,7 @@ async function status() {
   sh("scripts/infra/status.sh");
   console.log("");
   console.log(`${"SERVICE".padEnd(13)} ${"STATE".padEnd(10)} ${"PID".padEnd(8)} PORT`);
-  for (const service of discoverServices()) {
+  for (const service of await discoverServices()) {
     const ready = await isReady(service.port);
     const pid = runningPid(service);
     console.log(`${service.name.padEnd(13)} ${(ready ? "ready" : pid ? "starting" : "down").padEnd(10)} ${String(pid ?? "-").padEnd(8)} ${service.port}`);
@@ -303,7 +316,7 @@ async function status() {
   console.log(await storefrontStatusLine());
 }
 
-const commands = { start, up, down, "down-services": stopServices, status, ready, seed: async () => seed(discoverServices()) };
+const commands = { start, up, down, "down-services": stopServices, status, ready, seed: async () => seed(await discoverServices()) };
 if (!commands[command]) {
   console.error(`usage: node scripts/stack.mjs ${Object.keys(commands).join("|")}`);
   process.exit(2);

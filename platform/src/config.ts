@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { localAddress, resolveEnv, serviceSpec, topology, type InfraName, type ServiceName } from "./topology.js";
 
 /** Thrown when the environment does not describe a runnable service; names every bad variable. */
 export class ConfigError extends Error {
@@ -19,6 +20,32 @@ export function devDefault(value: string) {
 }
 
 export const port = (dev: number) => z.coerce.number().int().min(0).max(65535).default(dev);
+
+/** A port variable of the infrastructure, defaulting to its port in the topology. */
+export const infraPort = (name: InfraName) => port(topology.infrastructure[name].port);
+
+/** The port variable of a service, defaulting to its port in the topology. */
+export const servicePort = (name: ServiceName) => port(topology.services[name].port);
+
+/** `<NAME>_ADDR` of a service this one calls: locally, its default port on loopback. */
+export const serviceAddress = (name: ServiceName) => devDefault(localAddress(name));
+
+/** A variable the topology sets for a service (`env`), defaulting locally to its value on loopback. */
+export function topologyEnv(name: ServiceName, variable: string) {
+  const value = resolveEnv(name, localAddress)[variable];
+  if (value === undefined) throw new Error(`the topology sets no ${variable} for ${name}`);
+  return devDefault(value);
+}
+
+/** The variable naming a service's own MySQL schema, defaulting to the topology's name for it. */
+export function serviceDatabase(name: ServiceName) {
+  const database = serviceSpec(name).database;
+  if (!database) throw new Error(`${name} owns no database in the topology`);
+  return z
+    .string()
+    .regex(/^[a-z0-9_]+$/)
+    .default(database.name);
+}
 
 /**
  * Parses `env` against a schema whose keys are variable names. Every problem is reported at
@@ -62,14 +89,14 @@ export const commonConfig = {
 
 export const mysqlConfig = {
   MYSQL_HOST: devDefault("127.0.0.1"),
-  MYSQL_PORT: port(3306),
+  MYSQL_PORT: infraPort("mysql"),
   MYSQL_USER: devDefault("shopmesh"),
   MYSQL_PASSWORD: devDefault("shopmesh"),
   MYSQL_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 };
 
 export const redisConfig = {
-  REDIS_URL: devDefault("redis://127.0.0.1:6379"),
+  REDIS_URL: devDefault(`redis://${localAddress("redis")}`),
   /** Namespace for every key this service writes (tests run beside a dev stack); empty in production. */
   REDIS_KEY_PREFIX: z
     .string()
@@ -78,7 +105,7 @@ export const redisConfig = {
 };
 
 export const kafkaConfig = {
-  KAFKA_BROKERS: devDefault("127.0.0.1:9092"),
+  KAFKA_BROKERS: devDefault(localAddress("kafka")),
   /** Where a new consumer group starts; tests use "end" with a per-run group suffix. */
   KAFKA_CONSUMER_START: z.enum(["beginning", "end"]).default("beginning"),
   /** Appended to every consumer group name (`shopmesh.<service><suffix>`); empty in production. */
@@ -107,5 +134,5 @@ export function consumerGroup(service: string, settings: { KAFKA_GROUP_SUFFIX: s
 export const authConfig = {
   JWT_ISSUER: devDefault("shopmesh-identity"),
   JWT_AUDIENCE: devDefault("shopmesh"),
-  JWKS_URL: devDefault("http://127.0.0.1:50051/.well-known/jwks.json"),
+  JWKS_URL: devDefault(`http://${localAddress("identity")}/.well-known/jwks.json`),
 };

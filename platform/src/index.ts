@@ -4,6 +4,7 @@ export * from "./errors.js";
 export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./lifecycle.js";
+export * from "./background-loop.js";
 export * from "./redis.js";
 export * from "./db/mysql.js";
 export * from "./db/migrations.js";

@@ -3,7 +3,7 @@ import type { Pool } from "mysql2/promise";
 import { runMigrations } from "./db/migrations.js";
 import { createMysqlPool } from "./db/mysql.js";
 import { migrateProcessedEvents } from "./kafka/consumer.js";
-import { createIdempotentProducer, createKafka } from "./kafka/events.js";
+import { createIdempotentProducer, createKafka, kafkaReadiness, type KafkaReadiness } from "./kafka/events.js";
 import { createOutboxRelay, migrateOutbox, type OutboxRelay } from "./kafka/outbox.js";
 import type { Logger } from "./logger.js";
 
@@ -55,7 +55,12 @@ export interface EventPublishing {
   kafka: Kafka;
   producer: Producer;
   relay: OutboxRelay;
-  /** Stops the relay (finishing its batch), then disconnects the producer. */
+  /**
+   * The broker as a readiness check: put it in the server's `readiness` so health reports
+   * NOT_SERVING while Kafka is unreachable (events would pile up in the outbox meanwhile).
+   */
+  readiness: KafkaReadiness;
+  /** Stops the relay (finishing its batch), then disconnects the producer and the readiness check. */
   close(): Promise<void>;
 }
 
@@ -72,13 +77,16 @@ export async function startEventPublishing(settings: KafkaSettings, options: { s
   const relay = createOutboxRelay({ pool, producer, logger, source: `/shopmesh/${service}` });
   if (settings.OUTBOX_RELAY_ENABLED === "true") relay.start();
   else logger.warn("outbox relay disabled: events stay in the outbox until it is enabled");
+  const readiness = kafkaReadiness(kafka);
   return {
     kafka,
     producer,
     relay,
+    readiness,
     async close() {
       await relay.stop();
       await producer.disconnect();
+      await readiness.close();
     },
   };
 }

@@ -25,7 +25,7 @@ case ":$PATH:" in
   *) export PATH="$SHOPMESH_TOOLS/bin:$PATH" ;;
 esac
 
-# --- ports (docs/ports.md) ---
+# --- ports (docs/ports.md; the defaults are the topology's, platform/src/topology.ts: test/topology checks them) ---
 export MYSQL_PORT="${MYSQL_PORT:-3306}"
 export REDIS_PORT="${REDIS_PORT:-6379}"
 export KAFKA_PORT="${KAFKA_PORT:-9092}"

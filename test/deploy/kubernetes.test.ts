@@ -1,26 +1,10 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { servicesByPort, type ServiceSpec } from "@shopmesh/platform/topology";
 import { BIN, buildOverlay, installTools, INSTALL_TIMEOUT_MS, K8S_VERSION, parseYamlDocuments, ROOT, run, type K8sObject } from "./tools.js";
 
-interface Manifest {
-  port: number;
-  portEnv: string;
-  kind?: string;
-  calls?: string[];
-  devOnly?: boolean;
-}
-
-const manifests = new Map<string, Manifest>(
-  readdirSync(join(ROOT, "services"))
-    .map((name): [string, Manifest | undefined] => {
-      try {
-        return [name, JSON.parse(readFileSync(join(ROOT, "services", name, "package.json"), "utf8")).shopmesh as Manifest | undefined];
-      } catch {
-        return [name, undefined];
-      }
-    })
-    .filter((entry): entry is [string, Manifest] => entry[1] !== undefined),
-);
+/** Every service of the topology (platform/src/topology.ts), which the generator renders. */
+const manifests = new Map<string, ServiceSpec>(servicesByPort());
 const deployed = (overlay: string) => [...manifests].filter(([, m]) => overlay === "dev" || !m.devOnly).map(([name]) => name);
 
 const rendered = new Map<string, { objects: K8sObject[]; file: string }>();
@@ -36,7 +20,7 @@ beforeAll(() => {
 
 const find = (overlay: string, kind: string, name: string) => rendered.get(overlay)!.objects.find((o) => o.kind === kind && o.metadata.name === name);
 
-test("the generated compose file and k8s/ match the service manifests (no stale or hand-edited output)", () => {
+test("the generated compose file and k8s/ match the topology (no stale or hand-edited output)", () => {
   const result = run("node", ["scripts/k8s/generate.mjs", "--check"]);
   expect(result.stderr).toBe("");
   expect(result.status).toBe(0);

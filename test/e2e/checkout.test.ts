@@ -7,7 +7,7 @@ import { DeliveryService, DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { OrderService, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { connectClient, eventually, TEST_MYSQL } from "@shopmesh/platform/testing";
+import { connectClient, eventually, TEST_MYSQL, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
 import { startMesh, type Mesh } from "./mesh.js";
 
 /**
@@ -119,7 +119,7 @@ beforeAll(async () => {
       maxOrderItems: 0,
     },
   });
-}, 180_000);
+}, MESH_SLOT_TIMEOUT_MS);
 
 afterAll(async () => {
   await mesh?.stop();
@@ -134,7 +134,14 @@ test("happy path: order PAID, stock decremented once, courier assigned, customer
 
   await confirmAtProvider(payment.providerIntentId, CARD_OK);
   await orderIn(customer.orders, order.id, OrderStatus.PAID);
-  const stock = await stockOf(productId);
+  // inventory commits on the PAID event, a moment after the order shows it.
+  const stock = await eventually(
+    async () => {
+      const level = await stockOf(productId);
+      return level.reserved === 0 ? level : undefined;
+    },
+    { what: "stock committed" },
+  );
   expect([stock.onHand, stock.reserved]).toEqual([3, 0]);
 
   const assigned = await eventually(
@@ -163,7 +170,13 @@ test("a declined card: PAYMENT_FAILED, the reservation released, the customer to
   const { order, payment } = await checkout(customer, productId, 1);
   await confirmAtProvider(payment.providerIntentId, CARD_DECLINED);
   await orderIn(customer.orders, order.id, OrderStatus.PAYMENT_FAILED);
-  const stock = await stockOf(productId);
+  const stock = await eventually(
+    async () => {
+      const level = await stockOf(productId);
+      return level.reserved === 0 ? level : undefined;
+    },
+    { what: "reservation released" },
+  );
   expect([stock.onHand, stock.reserved, stock.available]).toEqual([3, 0, 3]);
   await eventually(async () => ((await emailsTo(customer.email)).some((subject) => subject.startsWith("Payment failed")) ? true : undefined), {
     timeoutMs: 30_000,
@@ -208,6 +221,7 @@ test("the provider sends the webhook three times and out of order: one ledger en
     [order.id],
   );
   expect(Number(succeeded[0]!.n)).toBe(1);
+  await eventually(async () => ((await stockOf(productId)).reserved === 0 ? true : undefined), { what: "stock committed" });
   expect((await stockOf(productId)).onHand).toBe(3);
   expect((await emailsTo(customer.email)).filter((subject) => subject.startsWith("Payment confirmed"))).toHaveLength(1);
 }, 120_000);
@@ -235,6 +249,18 @@ test("the order relay dies after the commit and before publishing: after a resta
     timeoutMs: 30_000,
     what: "order received email",
   });
+  // A marker behind OrderPlaced on its partition: cancelling publishes OrderCancelled with the same
+  // key. Once notification has queued that email, a second copy of OrderPlaced has been consumed too.
+  await customer.orders.cancelOrder({ orderId: order.id });
+  const queuedTemplates = async () =>
+    (await query<{ template_key: string }>("notification", "SELECT template_key FROM notifications WHERE recipient = ?", [customer.email])).map(
+      (row) => row.template_key,
+    );
+  await eventually(async () => ((await queuedTemplates()).includes("order.cancelled") ? true : undefined), {
+    timeoutMs: 30_000,
+    what: "the marker's email queued",
+  });
+  expect((await queuedTemplates()).filter((template) => template === "order.placed")).toHaveLength(1);
   expect((await emailsTo(customer.email)).filter((subject) => subject.startsWith("We received your order"))).toHaveLength(1);
 }, 120_000);
 
@@ -248,7 +274,8 @@ test("PlaceOrder retried with the same key returns the same order; two customers
   expect(again.order?.id).toBe(once.order?.id);
   expect(again.payment?.id).toBe(once.payment?.id);
   await first.orders.cancelOrder({ orderId: once.order!.id });
-  expect((await stockOf(productId)).available).toBe(1);
+  // inventory releases the reservation on OrderCancelled.
+  await eventually(async () => ((await stockOf(productId)).available === 1 ? true : undefined), { what: "reservation released" });
 
   const racers = await Promise.all([newCustomer(), newCustomer()]);
   for (const racer of racers) await racer.cart.addItem({ productId, quantity: 1 });

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
+  acquireMeshSlot,
   currentTestNamespace,
   dropDatabase,
   ensureTestTopics,
@@ -13,30 +14,13 @@ import {
   testDatabaseName,
   type SpawnedService,
 } from "@shopmesh/platform/testing";
+import { servicesByPort } from "@shopmesh/platform/topology";
 
-/** Services that own a database, and the variable that names it. */
-const DATABASES: Record<string, string> = {
-  identity: "IDENTITY_DATABASE",
-  catalog: "CATALOG_DATABASE",
-  inventory: "INVENTORY_DATABASE",
-  order: "ORDER_DATABASE",
-  payment: "PAYMENT_DATABASE",
-  delivery: "DELIVERY_DATABASE",
-  notification: "NOTIFICATION_DATABASE",
-};
+/** Services that own a database, and the variable that names it (from the topology). */
+const DATABASES: Record<string, string> = Object.fromEntries(servicesByPort().flatMap(([name, s]) => (s.database ? [[name, s.database.env]] : [])));
 
-const PORT_ENV: Record<string, string> = {
-  identity: "IDENTITY_PORT",
-  catalog: "CATALOG_PORT",
-  cart: "CART_PORT",
-  order: "ORDER_PORT",
-  payment: "PAYMENT_PORT",
-  inventory: "INVENTORY_PORT",
-  delivery: "DELIVERY_PORT",
-  notification: "NOTIFICATION_PORT",
-  "payment-provider-sim": "PAYMENT_SIM_PORT",
-  ratelimit: "RATELIMIT_PORT",
-};
+/** Each service's port variable (from the topology). */
+const PORT_ENV: Record<string, string> = Object.fromEntries(servicesByPort().map(([name, s]) => [name, s.portEnv]));
 
 export interface Mesh {
   ports: Record<string, number>;
@@ -57,6 +41,23 @@ export async function startMesh(
   names: string[],
   extra: Record<string, Record<string, string>> = {},
   options: { /** Preload OpenTelemetry in every process, exporting to the local Jaeger. */ telemetry?: boolean } = {},
+): Promise<Mesh> {
+  // One mesh at a time per run: two starting together on two cores time each other out. The
+  // caller's beforeAll allows MESH_SLOT_TIMEOUT_MS for the wait and the start.
+  const releaseSlot = await acquireMeshSlot();
+  try {
+    return await startMeshInSlot(releaseSlot, names, extra, options);
+  } catch (err) {
+    await releaseSlot();
+    throw err;
+  }
+}
+
+async function startMeshInSlot(
+  releaseSlot: () => Promise<void>,
+  names: string[],
+  extra: Record<string, Record<string, string>>,
+  options: { telemetry?: boolean },
 ): Promise<Mesh> {
   const run = randomBytes(4).toString("hex");
   const ports: Record<string, number> = {};
@@ -81,7 +82,7 @@ export async function startMesh(
     const service = await spawnService(
       name,
       { ...env, [PORT_ENV[name]!]: String(ports[name]), ...(extra[name] ?? {}), ...more },
-      { portEnv: PORT_ENV[name]!, timeoutMs: 60_000, telemetry: options.telemetry ?? false },
+      { portEnv: PORT_ENV[name]!, timeoutMs: 120_000, telemetry: options.telemetry ?? false },
     );
     processes.set(name, service);
     return service;
@@ -96,11 +97,12 @@ export async function startMesh(
     async stop() {
       await Promise.all([...processes.values()].map((service) => service.stop(10_000)));
       // Every service's log, for reading after a failure (CI prints the folder's path).
-      const logDir = join(process.cwd(), "test-output", "e2e");
+      const logDir = join(process.cwd(), "test-output", "e2e", basename(expect.getState().testPath ?? "mesh", ".test.ts"));
       await mkdir(logDir, { recursive: true });
       for (const [name, service] of processes) await writeFile(join(logDir, `${name}.log`), service.output.join("\n"));
       for (const database of Object.values(databases)) await dropDatabase(database);
       await rm(keyDir, { recursive: true, force: true });
+      await releaseSlot();
     },
   };
   try {

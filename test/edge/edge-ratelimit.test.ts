@@ -70,7 +70,9 @@ afterAll(async () => {
 });
 
 test("when an anonymous client bursts Login past the login limit, then the rest get 429 / RESOURCE_EXHAUSTED with x-ratelimit headers, and it may try again after the window", async () => {
+  const burstStarted = Date.now();
   const burst = await Promise.all(Array.from({ length: 6 }, () => call(LOGIN, badLogin)));
+  const burstMs = Date.now() - burstStarted;
 
   expect(burst.filter((answer) => answer.code === "invalid_argument")).toHaveLength(3);
   expect(limited(burst)).toHaveLength(3);
@@ -78,7 +80,13 @@ test("when an anonymous client bursts Login past the login limit, then the rest 
   expect(refused.code).toBe("resource_exhausted");
   expect(refused.headers.get("x-ratelimit-limit")).toMatch(/^3, 3;w=1/);
   expect(refused.headers.get("x-ratelimit-remaining")).toBe("0");
-  expect(Number(refused.headers.get("x-ratelimit-reset"))).toBeGreaterThanOrEqual(0);
+  // Whole seconds until the refused call could pass: one token is back a token interval after
+  // the burst took the first, so between that interval less the burst's duration and the interval.
+  const tokenIntervalMs = (LOGIN_LIMIT.unitMultiplier * 1000) / LOGIN_LIMIT.requests;
+  const reset = refused.headers.get("x-ratelimit-reset");
+  expect(reset).toMatch(/^\d+$/);
+  expect(Number(reset)).toBeLessThanOrEqual(tokenIntervalMs / 1000);
+  expect(Number(reset)).toBeGreaterThanOrEqual(Math.floor((tokenIntervalMs - burstMs) / 1000));
 
   // Connect and gRPC clients read the same refusal as RESOURCE_EXHAUSTED.
   const connect = createClient(IdentityService, createConnectTransport({ baseUrl: edge.baseUrl, httpVersion: "1.1" }));

@@ -11,7 +11,6 @@ import {
   defaultVariantSettings,
   describeService,
   loadContractServices,
-  parsePortsDoc,
   renderEnvoyConfig,
   renderVariant,
   variants,
@@ -109,13 +108,6 @@ describe("the committed configs", () => {
     expect(new Set(rendered.map(withoutAddresses)).size).toBe(1);
     expect(JSON.stringify(rendered[1])).toContain('"address":"identity"');
     expect(JSON.stringify(rendered[2])).toContain('"address":"identity.shopmesh.svc.cluster.local"');
-  });
-
-  test("when docs/ports.md is parsed, then single and paired rows give their defaults", () => {
-    const ports = parsePortsDoc(
-      ["| identity | 50051 | `IDENTITY_PORT` |", "| OTLP gRPC / HTTP | 4317 / 4318 | `OTLP_GRPC_PORT` / `OTLP_HTTP_PORT` |", "| --- | --- | --- |"].join("\n"),
-    );
-    expect(Object.fromEntries(ports)).toEqual({ IDENTITY_PORT: 50051, OTLP_GRPC_PORT: 4317, OTLP_HTTP_PORT: 4318 });
   });
 });
 

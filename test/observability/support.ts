@@ -1,27 +1,24 @@
-// Helpers for the observability test: Jaeger's query API, Prometheus text, the manifests, ops/.
-import { readdirSync, readFileSync } from "node:fs";
+// Helpers for the observability test: Jaeger's query API, Prometheus text, the topology, ops/.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { servicesByPort, usesKafka } from "@shopmesh/platform/topology";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT } from "../edge/harness.js";
 
 export const JAEGER = process.env["JAEGER_URL"] ?? "http://127.0.0.1:16686";
 const OTLP_HTTP = process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "http://127.0.0.1:4318";
 
-/** The `"shopmesh"` block of a service's package.json: the one place a service declares what it calls. */
+/** A service as the topology (platform/src/topology.ts) declares it: the one place it says what it calls. */
 export interface Manifest {
   port: number;
-  kind?: string;
-  calls?: string[];
-  stores?: string[];
-  kafka?: boolean;
+  kind: string;
+  calls: readonly string[];
+  stores: readonly string[];
+  kafka: boolean;
 }
 
 export function loadManifests(): Record<string, Manifest> {
-  const dir = join(REPO_ROOT, "services");
-  return Object.fromEntries(
-    readdirSync(dir).map((name) => [name, (JSON.parse(readFileSync(join(dir, name, "package.json"), "utf8")) as { shopmesh: Manifest }).shopmesh]),
-  );
+  return Object.fromEntries(servicesByPort().map(([name, s]) => [name, { port: s.port, kind: s.kind, calls: s.calls, stores: s.stores, kafka: usesKafka(s) }]));
 }
 
 // --- Jaeger ---------------------------------------------------------------------------------

@@ -6,16 +6,17 @@ export interface Route {
   query: URLSearchParams;
 }
 
-function parse(): Route {
+/** The route the address shows now (it can be ahead of the rendered one: hashchange fires later). */
+export function currentRoute(): Route {
   const hash = location.hash.replace(/^#/, "") || "/";
   const [path = "/", query = ""] = hash.split("?");
   return { path: path.split("/").filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
 }
 
 export function useRoute(): Route {
-  const [route, setRoute] = useState(parse);
+  const [route, setRoute] = useState(currentRoute);
   useEffect(() => {
-    const onChange = () => setRoute(parse());
+    const onChange = () => setRoute(currentRoute());
     addEventListener("hashchange", onChange);
     return () => removeEventListener("hashchange", onChange);
   }, []);

@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import { isDuplicateKey, withTransaction } from "../db/mysql.js";
 import { runMigrations } from "../db/migrations.js";
 import { platformMetrics } from "../metrics.js";
+import { deadLetterTopic } from "../topology.js";
 import { CE, decodeEvent, headerString } from "./events.js";
 
 const CONSUMER_MIGRATIONS = fileURLToPath(new URL("../../migrations/consumer", import.meta.url));
@@ -65,7 +66,7 @@ export interface EventConsumerOptions {
   onDeadLetter?: (meta: EventMeta, error: string) => void;
 }
 
-export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
+export { deadLetterTopic };
 
 const tracer = trace.getTracer("shopmesh.events");
 const headerGetter = {

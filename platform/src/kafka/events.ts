@@ -1,8 +1,9 @@
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { context, propagation } from "@opentelemetry/api";
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Producer } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type ISocketFactory, type Producer } from "kafkajs";
 import { v7 as uuidv7 } from "uuid";
 import type { Logger } from "../logger.js";
+import type { ReadinessCheck } from "../rpc/server.js";
 
 /** CloudEvents Kafka protocol binding, binary mode: attributes travel as `ce_` headers. */
 export const CE = {
@@ -76,7 +77,14 @@ export function decodeEvent<D extends DescMessage>(schema: D, payload: Uint8Arra
  * `<prefix><name>`. One cluster can then host isolated environments (each test run of the
  * mesh gets its own topics, so no consumer acts on another run's events).
  */
-export function createKafka(options: { brokers: string; clientId: string; logger: Logger; topicPrefix?: string }): Kafka {
+export function createKafka(options: {
+  brokers: string;
+  clientId: string;
+  logger: Logger;
+  topicPrefix?: string;
+  /** How broker connections are opened (kafkajs default: plain TCP); tests route them through a proxy they can cut. */
+  socketFactory?: ISocketFactory;
+}): Kafka {
   const child = options.logger.child({ component: "kafka" });
   const kafka = new Kafka({
     clientId: options.clientId,
@@ -84,6 +92,7 @@ export function createKafka(options: { brokers: string; clientId: string; logger
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     retry: { initialRetryTime: 100, retries: 8 },
+    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
       const { message, ...rest } = entry.log;
@@ -152,4 +161,46 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { initialRetryTime: 100, retries: 8 },
   });
+}
+
+/** A readiness check that holds a connection of its own; `close` releases it at shutdown. */
+export interface KafkaReadiness extends ReadinessCheck {
+  close(): Promise<void>;
+}
+
+/**
+ * Readiness of the broker as publishing and consuming see it: a metadata round trip over the
+ * client's own connections (whatever address the cluster advertises, not just the bootstrap
+ * one). kafkajs reopens a dropped connection by itself on the next round. Not critical: with
+ * the transactional outbox a service keeps taking requests while the broker is away (events
+ * wait in the outbox, consumers catch up), so an outage shows as degraded, not as unready
+ * pods that would turn a broker outage into a shop outage.
+ */
+export function kafkaReadiness(kafka: Kafka): KafkaReadiness {
+  // No retries inside a check: the server asks again on its next round.
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  let connected = false;
+  let closed = false;
+  return {
+    name: "kafka",
+    critical: false,
+    async check() {
+      if (closed) throw new Error("kafka readiness check closed");
+      try {
+        if (!connected) {
+          await admin.connect();
+          connected = true;
+        }
+        await admin.describeCluster();
+      } finally {
+        // A round that was under way when the service closed must not leave a connection open.
+        if (closed) await admin.disconnect().catch(() => undefined);
+      }
+    },
+    async close() {
+      closed = true;
+      connected = false;
+      await admin.disconnect();
+    },
+  };
 }

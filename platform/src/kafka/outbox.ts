@@ -1,11 +1,12 @@
 import { fileURLToPath } from "node:url";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { CompressionTypes, type IHeaders, type Producer } from "kafkajs";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
 import type { Logger } from "../logger.js";
 import { runMigrations } from "../db/migrations.js";
 import { platformMetrics } from "../metrics.js";
+import { outsideTrace } from "../telemetry/spans.js";
 import { cloudEventHeaders, currentTraceHeaders, encodeEvent, newEventId, type EventEnvelope } from "./events.js";
 
 const OUTBOX_MIGRATIONS = fileURLToPath(new URL("../../migrations/outbox", import.meta.url));
@@ -223,7 +224,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   // The relay runs outside any request: a nudge from a handler must not make every later poll
   // (and its SQL) part of that handler's trace, since timers inherit the active context.
-  const tick = (): Promise<void> => context.with(ROOT_CONTEXT, pollOnce);
+  const tick = (): Promise<void> => outsideTrace(pollOnce);
 
   async function pollOnce(): Promise<void> {
     if (running || stopped) return;

@@ -1,13 +1,10 @@
+import { topology, type TopicKey } from "../topology.js";
+
 /**
  * One topic per producing context (events keyed by aggregate id) and a dead-letter twin
- * each. scripts/infra/topics.txt creates exactly these; a test keeps the two in step.
+ * each, by context: the names of the topology's topics (platform/src/topology.ts), which
+ * also generates scripts/infra/topics.txt.
  */
-export const TOPICS = {
-  identity: "shopmesh.identity.v1",
-  catalog: "shopmesh.catalog.v1",
-  inventory: "shopmesh.inventory.v1",
-  order: "shopmesh.order.v1",
-  payment: "shopmesh.payment.v1",
-  delivery: "shopmesh.delivery.v1",
-  notification: "shopmesh.notification.v1",
-} as const;
+export const TOPICS = Object.fromEntries(Object.entries(topology.topics).map(([context, topic]) => [context, topic.name])) as {
+  readonly [K in TopicKey]: (typeof topology.topics)[K]["name"];
+};

@@ -125,10 +125,11 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
         attributes: { "rpc.system": "grpc", "rpc.service": target, "rpc.method": method.name },
       });
       let code = "OK";
+      // One deadline for the whole call: retries share the caller's budget rather than each getting a new one.
+      const deadline = deadlineFor(method, callOptions);
       try {
         return await context.with(trace.setSpan(context.active(), span), () =>
           policy.execute(({ signal }) => {
-            const deadline = deadlineFor(method, callOptions);
             return new Promise((resolve, reject) => {
               const call = client.makeUnaryRequest(
                 definition.path,

@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { create, fromBinary, toBinary, type DescFile, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, type DescriptorProto } from "@bufbuild/protobuf/wkt";
-import { createContextValues, createHandlerContext, type ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { transportKey } from "./context.js";
 
 /**
@@ -50,7 +50,9 @@ function handlerContext(
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
   const requestSignal = new AbortController();
-  call.once("cancelled", () => requestSignal.abort(new Error("cancelled by client")));
+  // A ConnectError, as connect-node aborts with: work a handler gives up on this signal is a
+  // cancellation (CANCELED), not an unexpected failure to log and answer INTERNAL.
+  call.once("cancelled", () => requestSignal.abort(new ConnectError("cancelled by client", Code.Canceled)));
   const values = createContextValues().set(transportKey, "grpc");
   return createHandlerContext({
     service: method.parent,

@@ -30,10 +30,19 @@ export interface HttpRoute {
   handler: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
 }
 
-/** A dependency the service cannot work without; readiness is false while any check fails. */
+/**
+ * A dependency health watches. Readiness is false while any critical check fails or has not
+ * answered within the server's `readinessTimeoutMs`. Every check's own state is also reported
+ * under its name (grpc.health.v1 `Check({service: "<name>"})`, and /readyz's body).
+ */
 export interface ReadinessCheck {
   name: string;
   check: () => Promise<void>;
+  /**
+   * false: the service keeps serving without it (the broker: events wait in the outbox and
+   * consumers catch up), so its failure degrades, rather than fails, readiness. Default true.
+   */
+  critical?: boolean;
 }
 
 export interface RpcServerOptions {
@@ -44,6 +53,11 @@ export interface RpcServerOptions {
   httpRoutes?: HttpRoute[];
   readiness?: ReadinessCheck[];
   readinessIntervalMs?: number;
+  /**
+   * A check that has not answered within this fails (default 2 s): a dependency behind a
+   * network partition hangs rather than refuses, and must still turn health NOT_SERVING.
+   */
+  readinessTimeoutMs?: number;
   metrics?: ServiceMetrics;
 }
 
@@ -102,6 +116,8 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
 
   // HTTP/1.1 side
   let ready = false;
+  /** Non-critical dependencies failing their check right now (see ReadinessCheck.critical). */
+  let degraded: string[] = [];
   let shuttingDown = false;
   const routes = new Map<string, HttpRoute>();
   const addRoute = (route: HttpRoute) => routes.set(`${route.method} ${route.path}`, route);
@@ -109,7 +125,10 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   addRoute({
     method: "GET",
     path: "/readyz",
-    handler: (_req, res) => void res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : "not ready\n"),
+    handler: (_req, res) =>
+      void res
+        .writeHead(ready ? 200 : 503, { "content-type": "text/plain" })
+        .end(`${ready ? "ready" : "not ready"}${degraded.length > 0 ? ` (degraded: ${degraded.join(", ")})` : ""}\n`),
   });
   addRoute({
     method: "GET",
@@ -161,20 +180,40 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   });
 
   const checks = options.readiness ?? [];
+  const readinessTimeoutMs = options.readinessTimeoutMs ?? 2_000;
+  // A check still running from an earlier round (a hung query) is awaited again rather than
+  // started anew, so a partition does not pile up one stuck probe per round.
+  const outstanding = new Map<ReadinessCheck, Promise<void>>();
+  function runCheck(readiness: ReadinessCheck): Promise<void> {
+    let running = outstanding.get(readiness);
+    if (!running) {
+      running = readiness.check().finally(() => outstanding.delete(readiness));
+      outstanding.set(readiness, running);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${readinessTimeoutMs} ms`)), readinessTimeoutMs);
+      timer.unref();
+    });
+    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+  }
   async function checkReadiness(): Promise<boolean> {
     if (shuttingDown) return false;
     const failures: string[] = [];
     await Promise.all(
-      checks.map(async ({ name, check }) => {
+      checks.map(async (readiness) => {
         try {
-          await check();
+          await runCheck(readiness);
+          health.setStatus(readiness.name, "SERVING");
         } catch (err) {
-          failures.push(name);
-          logger.warn({ err, dependency: name }, "readiness check failed");
+          failures.push(readiness.name);
+          health.setStatus(readiness.name, "NOT_SERVING");
+          logger.warn({ err, dependency: readiness.name, critical: readiness.critical !== false }, "readiness check failed");
         }
       }),
     );
-    const nowReady = failures.length === 0 && !shuttingDown;
+    degraded = checks.filter((readiness) => readiness.critical === false && failures.includes(readiness.name)).map(({ name }) => name);
+    const nowReady = !shuttingDown && checks.every((readiness) => readiness.critical === false || !failures.includes(readiness.name));
     if (nowReady !== ready) logger.info({ ready: nowReady, failing: failures }, "readiness changed");
     ready = nowReady;
     const status = ready ? "SERVING" : "NOT_SERVING";

@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
 
 const tracer = trace.getTracer("shopmesh.platform");
 
@@ -37,4 +37,13 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: () => 
   } finally {
     span.end();
   }
+}
+
+/**
+ * Runs `work` outside any trace: for background loops (relays, pollers) woken from inside a
+ * request, whose later rounds must not all become part of that request's trace (timers
+ * inherit the active context).
+ */
+export function outsideTrace<T>(work: () => Promise<T>): Promise<T> {
+  return context.with(ROOT_CONTEXT, work);
 }

@@ -11,15 +11,16 @@ import mysql from "mysql2/promise";
 import { createLogger, type Logger } from "../logger.js";
 import { createJwtVerifier, type TokenVerifier } from "../rpc/auth.js";
 import { createGrpcClient, type GrpcClient } from "../rpc/client.js";
+import { LOCAL_HOST, localAddress, topology } from "../topology.js";
 
 export const TEST_MYSQL = {
-  host: process.env["MYSQL_HOST"] ?? "127.0.0.1",
-  port: Number(process.env["MYSQL_PORT"] ?? 3306),
+  host: process.env["MYSQL_HOST"] ?? LOCAL_HOST,
+  port: Number(process.env["MYSQL_PORT"] ?? topology.infrastructure.mysql.port),
   user: process.env["MYSQL_USER"] ?? "shopmesh",
   password: process.env["MYSQL_PASSWORD"] ?? "shopmesh",
 };
-export const TEST_REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
-export const TEST_KAFKA_BROKERS = process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092";
+export const TEST_REDIS_URL = process.env["REDIS_URL"] ?? `redis://${localAddress("redis")}`;
+export const TEST_KAFKA_BROKERS = process.env["KAFKA_BROKERS"] ?? localAddress("kafka");
 
 /** A database name no other test file uses: `shopmesh_<service>_t<hex>`. */
 export function testDatabaseName(service: string): string {
@@ -105,6 +106,32 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, options
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
 }
+
+/**
+ * Resolves once the consumer that owns `database` has processed the event `eventId` (its
+ * processed_events row is committed). Publish such a marker after the events under test, with
+ * their key: it lands behind them on their partition, so once it is processed so are they, a
+ * late duplicate included. Only then can a test say something happened exactly once.
+ */
+export async function eventProcessed(database: string, eventId: string, options: { timeoutMs?: number } = {}): Promise<void> {
+  await eventually(
+    async () => {
+      const connection = await mysql.createConnection({ ...TEST_MYSQL, database });
+      try {
+        const [rows] = await connection.query<mysql.RowDataPacket[]>("SELECT 1 FROM processed_events WHERE event_id = ? LIMIT 1", [eventId]);
+        return rows.length > 0 ? true : undefined;
+      } finally {
+        await connection.end();
+      }
+    },
+    { timeoutMs: options.timeoutMs, what: `event ${eventId} processed by the consumer of ${database}` },
+  );
+}
 export * from "./spawn.js";
 export * from "./mesh-env.js";
 export * from "./namespace.js";
+export * from "./event-publisher.js";
+export * from "./probes.js";
+export * from "./stub-server.js";
+export * from "./tcp-proxy.js";
+export * from "./mesh-slot.js";

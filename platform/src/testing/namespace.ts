@@ -11,12 +11,11 @@
  * services inherit them.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import type { Kafka } from "kafkajs";
+import type { ISocketFactory, Kafka } from "kafkajs";
 import { createKafka } from "../kafka/events.js";
 import { createRedis, type Redis } from "../redis.js";
-import { createLogger } from "../logger.js";
+import { createLogger, type Logger } from "../logger.js";
+import { declaredTopics as topologyTopics } from "../topology.js";
 
 /** Topics of every test run start with this; nothing else on the cluster does. */
 export const TEST_TOPIC_ROOT = "test.";
@@ -78,14 +77,9 @@ export function currentTestNamespace(): TestNamespace {
   };
 }
 
-/** The topics scripts/infra/topics.txt declares, with their partition counts. */
+/** The topics the topology declares (dead-letter twins included), with their partition counts. */
 export function declaredTopics(): Array<{ topic: string; numPartitions: number }> {
-  const file = fileURLToPath(new URL("../../../scripts/infra/topics.txt", import.meta.url));
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([name]) => name && !name.startsWith("#"))
-    .map(([topic, partitions]) => ({ topic: topic!, numPartitions: Number(partitions ?? 1) }));
+  return topologyTopics().map(({ name, partitions }) => ({ topic: name, numPartitions: partitions }));
 }
 
 const created = new Map<string, Promise<void>>();
@@ -98,20 +92,49 @@ const created = new Map<string, Promise<void>>();
 export function ensureTestTopics(brokers: string, topicPrefix: string): Promise<void> {
   let pending = created.get(topicPrefix);
   if (!pending) {
-    pending = (async () => {
-      const logger = createLogger({ service: "test-topics", level: "error" });
-      const admin = createKafka({ brokers, clientId: "test-topics", logger, topicPrefix }).admin();
-      await admin.connect();
-      try {
-        await admin.createTopics({ waitForLeaders: true, topics: declaredTopics() });
-      } finally {
-        await admin.disconnect();
-      }
-    })();
+    pending = createTopicsWithLeaders(brokers, topicPrefix, declaredTopics());
     pending.catch(() => created.delete(topicPrefix));
     created.set(topicPrefix, pending);
   }
   return pending;
+}
+
+/**
+ * Creates `topics` under `topicPrefix` where missing and waits until every partition has a
+ * leader. kafkajs's own waitForLeaders gives up as soon as a busy broker does not list a new
+ * topic yet (UNKNOWN_TOPIC_OR_PARTITION), so this asks again until `timeoutMs`.
+ */
+export async function createTopicsWithLeaders(
+  brokers: string,
+  topicPrefix: string,
+  topics: Array<{ topic: string; numPartitions: number }>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const logger = createLogger({ service: "test-topics", level: "error" });
+  // Unprefixed client, full names: fetchTopicMetadata takes the broker's names.
+  const admin = createKafka({ brokers, clientId: "test-topics", logger }).admin();
+  const named = topics.map((topic) => ({ ...topic, topic: `${topicPrefix}${topic.topic}` }));
+  const names = named.map(({ topic }) => topic);
+  const deadline = Date.now() + timeoutMs;
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: named });
+    for (;;) {
+      const ready = await admin.fetchTopicMetadata({ topics: names }).then(
+        ({ topics: found }) =>
+          found.length === names.length && found.every(({ partitions }) => partitions.length > 0 && partitions.every(({ leader }) => leader >= 0)),
+        (err: unknown) => {
+          if (Date.now() > deadline) throw err;
+          return false;
+        },
+      );
+      if (ready) return;
+      if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms: ${names.join(", ")}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Deletes every topic whose name `select` picks (a namespace's topics once its run is over). */
@@ -133,11 +156,21 @@ export function testTopicRun(topic: string): string | undefined {
   return topic.startsWith(TEST_TOPIC_ROOT) ? topic.slice(TEST_TOPIC_ROOT.length).split(".")[0] : undefined;
 }
 
-/** A Kafka client inside this test file's namespace: topics and groups are its own. */
-export function testKafka(clientId: string): Kafka {
+/**
+ * A Kafka client inside this test file's namespace: topics and groups are its own. A
+ * `socketFactory` (e.g. a TcpProxy's) decides how it reaches the brokers; `logger` replaces
+ * the one at TEST_LOG_LEVEL (a test that cuts the broker on purpose may want it quieter).
+ */
+export function testKafka(clientId: string, options: { socketFactory?: ISocketFactory; logger?: Logger } = {}): Kafka {
   const { topicPrefix } = currentTestNamespace();
-  const logger = createLogger({ service: clientId, level: process.env["TEST_LOG_LEVEL"] ?? "error" });
-  return createKafka({ brokers: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092", clientId, logger, topicPrefix });
+  const logger = options.logger ?? createLogger({ service: clientId, level: process.env["TEST_LOG_LEVEL"] ?? "error" });
+  return createKafka({
+    brokers: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092",
+    clientId,
+    logger,
+    topicPrefix,
+    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
+  });
 }
 
 /** A consumer group name inside this test file's namespace. */

@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { authConfig, commonConfig, devDefault, loadConfig, port, redisConfig } from "@shopmesh/platform";
+import { authConfig, commonConfig, loadConfig, redisConfig, serviceAddress, servicePort } from "@shopmesh/platform";
 
 /** Environment of the cart service. */
 export const cartConfigShape = {
   ...commonConfig,
   ...redisConfig,
   ...authConfig,
-  CART_PORT: port(50053),
+  CART_PORT: servicePort("cart"),
   /** `host:port` (or `dns:///name:port`) of the catalog and inventory services. */
-  CATALOG_ADDR: devDefault("127.0.0.1:50052"),
-  INVENTORY_ADDR: devDefault("127.0.0.1:50056"),
+  CATALOG_ADDR: serviceAddress("catalog"),
+  INVENTORY_ADDR: serviceAddress("inventory"),
   /** A cart untouched for this long disappears; every write starts the period again. */
   CART_TTL_SECONDS: z.coerce
     .number()

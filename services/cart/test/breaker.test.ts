@@ -3,12 +3,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
 import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { createRedis, waitForRedis, type Redis } from "@shopmesh/platform";
-import { connectClient, createTestTokens, eventually, grpcClient, TEST_REDIS_URL, testLogger } from "@shopmesh/platform/testing";
-import { buildCart, type CartApp } from "../src/app.js";
-import { loadCartConfig } from "../src/config.js";
-import { cartKey } from "../src/store/carts.js";
-import { buildProduct, startFakeCatalog, startFakeInventory, type FakeCatalog, type FakeInventory } from "./fakes.js";
+import { connectClient, eventually, grpcClient } from "@shopmesh/platform/testing";
+import { startCartWithFakes, type CartWithFakes, type FakeCatalog } from "./fakes.js";
 
 const BREAKER_THRESHOLD = 3;
 /** Long enough that the fast calls below all land while the breaker is still open. */
@@ -20,15 +16,9 @@ const DOWNSTREAM_TIMEOUT_MS = 2_000;
  * proof that nothing reaches the network is the call counter, not the clock.
  */
 const FAST_MS = 600;
-const logger = testLogger("cart");
 
-let tokens: Awaited<ReturnType<typeof createTestTokens>>;
+let cart: CartWithFakes;
 let catalog: FakeCatalog;
-let inventory: FakeInventory;
-let app: CartApp;
-let port: number;
-let redis: Redis;
-const usedUsers: string[] = [];
 
 /** Runs `call`, expects UNAVAILABLE, and returns how long the answer took. */
 async function timedUnavailable(call: () => Promise<unknown>): Promise<number> {
@@ -45,36 +35,21 @@ async function timedUnavailable(call: () => Promise<unknown>): Promise<number> {
 
 /** A shopper with one line in their cart, added while the catalog was up. */
 async function shopperWithCart() {
-  const userId = randomUUID();
-  usedUsers.push(userId);
-  const client = connectClient(CartService, port, { token: await tokens.token(userId) });
-  const product = buildProduct();
-  catalog.products.set(product.id, product);
-  inventory.available.set(product.id, 10);
-  await client.addItem({ productId: product.id, quantity: 1 });
+  const { client } = await cart.newShopper();
+  await client.addItem({ productId: cart.stockedProduct(10).id, quantity: 1 });
   return client;
 }
 
 beforeAll(async () => {
-  tokens = await createTestTokens();
-  catalog = await startFakeCatalog({ logger, verifier: tokens.verifier });
-  inventory = await startFakeInventory({ logger, verifier: tokens.verifier });
-  const config = loadCartConfig({
-    ...process.env,
-    NODE_ENV: "test",
-    REDIS_URL: TEST_REDIS_URL,
-    CATALOG_ADDR: `127.0.0.1:${catalog.port}`,
-    INVENTORY_ADDR: `127.0.0.1:${inventory.port}`,
+  cart = await startCartWithFakes({
     BREAKER_THRESHOLD: String(BREAKER_THRESHOLD),
     BREAKER_HALF_OPEN_AFTER_MS: String(HALF_OPEN_AFTER_MS),
     DOWNSTREAM_TIMEOUT_MS: String(DOWNSTREAM_TIMEOUT_MS),
   });
-  app = await buildCart(config, logger, { verifier: tokens.verifier });
-  port = await app.server.listen(0, "127.0.0.1");
-  redis = createRedis(TEST_REDIS_URL, logger);
-  await waitForRedis(redis);
+  const { inventory, logger } = cart;
+  catalog = cart.catalog;
   // The first calls through a cold process are slow; warm the fakes so the tight deadline only meets steady-state latency.
-  const headers = { authorization: `Bearer ${await tokens.token(randomUUID())}` };
+  const headers = { authorization: `Bearer ${await cart.tokens.token(randomUUID())}` };
   const warmCatalog = grpcClient(CatalogService, catalog.port, logger);
   const warmInventory = grpcClient(InventoryService, inventory.port, logger);
   await warmCatalog.batchGetProducts({ ids: [randomUUID()] }, { headers });
@@ -85,12 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app.server.shutdown(1_000);
-  for (const closer of app.closers) await closer.close();
-  if (usedUsers.length > 0) await redis.del(...usedUsers.map(cartKey));
-  await redis.quit();
-  await catalog.stop();
-  await inventory.stop();
+  await cart?.stop();
 });
 
 /** Waits until `client`'s cart is priced again, i.e. the catalog answers and the breaker closed. */
@@ -121,7 +91,7 @@ describe("when the catalog goes away", () => {
       await expectFastFailures(client);
 
       // Cart itself stays up: a call that needs no catalog still works while the breaker is open.
-      const bystander = connectClient(CartService, port, { token: await tokens.token(randomUUID()) });
+      const bystander = connectClient(CartService, cart.port, { token: await cart.tokens.token(randomUUID()) });
       expect((await bystander.clearCart({})).cart?.lines).toEqual([]);
     } finally {
       await catalog.start();

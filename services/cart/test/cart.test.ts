@@ -1,27 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
-import { createRedis, waitForRedis, type Redis } from "@shopmesh/platform";
-import { connectClient, createTestTokens, TEST_REDIS_URL, testLogger } from "@shopmesh/platform/testing";
-import { buildCart, type CartApp } from "../src/app.js";
-import { loadCartConfig } from "../src/config.js";
+import { waitForRedis, type Redis } from "@shopmesh/platform";
+import { connectClient, testLogger, testRedis } from "@shopmesh/platform/testing";
 import { createCatalogClient } from "../src/clients/catalog.js";
 import { createInventoryClient } from "../src/clients/inventory.js";
 import { createCartServer } from "../src/server.js";
 import { cartKey, createCartStore } from "../src/store/carts.js";
-import { buildProduct, startFakeCatalog, startFakeInventory, type FakeCatalog, type FakeInventory } from "./fakes.js";
+import { startCartWithFakes, type CartWithFakes, type FakeCatalog, type FakeInventory } from "./fakes.js";
 
 const TTL_SECONDS = 3_600;
 const MAX_LINES = 4;
 const logger = testLogger("cart");
 
-let tokens: Awaited<ReturnType<typeof createTestTokens>>;
+let cart: CartWithFakes;
+let tokens: CartWithFakes["tokens"];
 let catalog: FakeCatalog;
 let inventory: FakeInventory;
-let app: CartApp;
 let port: number;
 let redis: Redis;
-const usedUsers: string[] = [];
 
 async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
   try {
@@ -35,48 +32,23 @@ async function expectCode(promise: Promise<unknown>, code: Code): Promise<Connec
 }
 
 /** A signed-in customer with a cart of their own. */
-async function newShopper() {
-  const userId = randomUUID();
-  usedUsers.push(userId);
-  return { userId, client: connectClient(CartService, port, { token: await tokens.token(userId) }) };
-}
+const newShopper = () => cart.newShopper();
 
 /** A product the fake catalog sells and the fake inventory stocks. */
-function stockedProduct(units = 100, overrides: Parameters<typeof buildProduct>[0] = {}) {
-  const product = buildProduct(overrides);
-  catalog.products.set(product.id, product);
-  inventory.available.set(product.id, units);
-  return product;
-}
+const stockedProduct = (...args: Parameters<CartWithFakes["stockedProduct"]>) => cart.stockedProduct(...args);
 
 beforeAll(async () => {
-  tokens = await createTestTokens();
-  catalog = await startFakeCatalog({ logger, verifier: tokens.verifier });
-  inventory = await startFakeInventory({ logger, verifier: tokens.verifier });
-  const config = loadCartConfig({
-    ...process.env,
-    NODE_ENV: "test",
-    REDIS_URL: TEST_REDIS_URL,
-    CATALOG_ADDR: `127.0.0.1:${catalog.port}`,
-    INVENTORY_ADDR: `127.0.0.1:${inventory.port}`,
+  cart = await startCartWithFakes({
     CART_TTL_SECONDS: String(TTL_SECONDS),
     CART_MAX_LINES: String(MAX_LINES),
     // Generous: these tests are about cart rules, not deadlines (breaker.test.ts covers those).
     DOWNSTREAM_TIMEOUT_MS: "5000",
   });
-  app = await buildCart(config, logger, { verifier: tokens.verifier });
-  port = await app.server.listen(0, "127.0.0.1");
-  redis = createRedis(TEST_REDIS_URL, logger);
-  await waitForRedis(redis);
+  ({ tokens, catalog, inventory, port, redis } = cart);
 });
 
 afterAll(async () => {
-  await app.server.shutdown(1_000);
-  for (const closer of app.closers) await closer.close();
-  if (usedUsers.length > 0) await redis.del(...usedUsers.map(cartKey));
-  await redis.quit();
-  await catalog.stop();
-  await inventory.stop();
+  await cart?.stop();
 });
 
 describe("cart contents", () => {
@@ -305,7 +277,7 @@ describe("when Redis is unreachable", () => {
   test("then calls fail UNAVAILABLE with a plain message and the server reports not ready", async () => {
     // A client whose connection is gone, as when Redis goes away. (A client pointed at a dead
     // port would do too, but ioredis keeps a timer alive for a while after it is closed.)
-    const deadRedis = createRedis(TEST_REDIS_URL, logger);
+    const deadRedis = testRedis();
     await waitForRedis(deadRedis);
     deadRedis.disconnect();
     const catalogClient = createCatalogClient({ address: `127.0.0.1:${catalog.port}`, logger });

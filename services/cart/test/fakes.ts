@@ -2,14 +2,20 @@
  * Stand-ins for catalog and inventory in cart's component tests: real gRPC servers built
  * with the platform's createRpcServer on a free port, implementing only the methods cart
  * calls (everything else answers UNIMPLEMENTED). They can be stopped and started again on
- * the same port, which is what the circuit-breaker tests need.
+ * the same port, which is what the circuit-breaker tests need. `startCartWithFakes` puts a
+ * real cart server in front of a fresh pair.
  */
 import { randomUUID } from "node:crypto";
 import { create, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { CatalogService, ProductSchema, type Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { InventoryService, StockLevelSchema } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { createRpcServer, registration, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
+import { createRpcServer, registration, waitForRedis, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { connectClient, createTestTokens, TEST_REDIS_URL, testLogger, testRedis } from "@shopmesh/platform/testing";
+import { buildCart } from "../src/app.js";
+import { loadCartConfig } from "../src/config.js";
+import { cartKey } from "../src/store/carts.js";
 
 export interface FakeServer {
   /** The port it listens on; kept across stop/start. */
@@ -116,19 +122,92 @@ export async function startFakeCatalog(options: FakeOptions): Promise<FakeCatalo
 export interface FakeInventory extends FakeServer {
   /** Available units per product id; absent means never stocked (0). */
   available: Map<string, number>;
+  /** Makes every stock read fail with `code` (an inventory in trouble); undefined answers again. */
+  failWith(code: Code | undefined): void;
 }
 
 export async function startFakeInventory(options: FakeOptions): Promise<FakeInventory> {
   const available = new Map<string, number>();
+  const state: { failure?: Code | undefined } = {};
   const level = (productId: string) => create(StockLevelSchema, { productId, onHand: available.get(productId) ?? 0, available: available.get(productId) ?? 0 });
+  const healthy = () => {
+    if (state.failure !== undefined) throw new ConnectError("fake inventory is failing", state.failure);
+  };
   const server = await fakeServer(
     "fake-inventory",
     InventoryService,
     {
-      getStock: (request) => ({ stockLevel: level(request.productId) }),
-      batchGetStock: (request) => ({ stockLevels: request.productIds.map(level) }),
+      getStock(request) {
+        healthy();
+        return { stockLevel: level(request.productId) };
+      },
+      batchGetStock(request) {
+        healthy();
+        return { stockLevels: request.productIds.map(level) };
+      },
     },
     options,
   );
-  return Object.assign(server, { available });
+  return Object.assign(server, {
+    available,
+    failWith(code: Code | undefined) {
+      state.failure = code;
+    },
+  });
 }
+
+/**
+ * A real cart server on port 0 in front of a fresh fake catalog and inventory, with this test
+ * file's Redis keys. `env` adds to (or overrides) cart's configuration.
+ */
+export async function startCartWithFakes(env: Record<string, string> = {}) {
+  const logger = testLogger("cart");
+  const tokens = await createTestTokens();
+  const catalog = await startFakeCatalog({ logger, verifier: tokens.verifier });
+  const inventory = await startFakeInventory({ logger, verifier: tokens.verifier });
+  const config = loadCartConfig({
+    ...process.env,
+    NODE_ENV: "test",
+    REDIS_URL: TEST_REDIS_URL,
+    CATALOG_ADDR: `127.0.0.1:${catalog.port}`,
+    INVENTORY_ADDR: `127.0.0.1:${inventory.port}`,
+    ...env,
+  });
+  const app = await buildCart(config, logger, { verifier: tokens.verifier });
+  const port = await app.server.listen(0, "127.0.0.1");
+  const redis = testRedis();
+  await waitForRedis(redis);
+  const users: string[] = [];
+  return {
+    logger,
+    tokens,
+    catalog,
+    inventory,
+    app,
+    port,
+    redis,
+    /** A signed-in customer with a cart client of their own (Connect, as through the edge); the cart is deleted at stop. */
+    async newShopper() {
+      const userId = randomUUID();
+      users.push(userId);
+      return { userId, client: connectClient(CartService, port, { token: await tokens.token(userId) }) };
+    },
+    /** A product the fake catalog sells and the fake inventory holds `units` of. */
+    stockedProduct(units = 100, overrides: Parameters<typeof buildProduct>[0] = {}): Product {
+      const product = buildProduct(overrides);
+      catalog.products.set(product.id, product);
+      inventory.available.set(product.id, units);
+      return product;
+    },
+    async stop() {
+      await app.server.shutdown(1_000);
+      for (const closer of app.closers) await closer.close();
+      if (users.length > 0) await redis.del(...users.map(cartKey));
+      await redis.quit();
+      await catalog.stop();
+      await inventory.stop();
+    },
+  };
+}
+
+export type CartWithFakes = Awaited<ReturnType<typeof startCartWithFakes>>;

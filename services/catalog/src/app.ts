@@ -51,6 +51,7 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
     productCacheTtlSeconds: config.CATALOG_PRODUCT_CACHE_TTL_SECONDS,
     listCacheTtlSeconds: config.CATALOG_LIST_CACHE_TTL_SECONDS,
     onOutboxWrite: () => relay.nudge(),
+    extraReadiness: [publishing.readiness],
   });
   return {
     server,

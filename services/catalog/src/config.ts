@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authConfig, commonConfig, kafkaConfig, loadConfig, mysqlConfig, port, redisConfig } from "@shopmesh/platform";
+import { authConfig, commonConfig, kafkaConfig, loadConfig, mysqlConfig, redisConfig, serviceDatabase, servicePort } from "@shopmesh/platform";
 
 /** Environment of the catalog service. */
 export const catalogConfigShape = {
@@ -8,11 +8,8 @@ export const catalogConfigShape = {
   ...redisConfig,
   ...kafkaConfig,
   ...authConfig,
-  CATALOG_PORT: port(50052),
-  CATALOG_DATABASE: z
-    .string()
-    .regex(/^[a-z0-9_]+$/)
-    .default("shopmesh_catalog"),
+  CATALOG_PORT: servicePort("catalog"),
+  CATALOG_DATABASE: serviceDatabase("catalog"),
   /** How long a cached product lives; invalidation on change makes updates visible sooner. */
   CATALOG_PRODUCT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
   /** How long a cached list page lives; any product change retires all list pages at once. */

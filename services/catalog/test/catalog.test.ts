@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Kafka, logLevel } from "kafkajs";
 import { v7 as uuidv7 } from "uuid";
 import { CatalogService, ProductOrderBy, type Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { ProductUpdatedSchema } from "@shopmesh/gen/shopmesh/events/v1/catalog_events_pb.js";
@@ -12,8 +11,9 @@ import {
   dropDatabase,
   eventually,
   grpcClient,
-  TEST_KAFKA_BROKERS,
   testDatabaseName,
+  testGroupId,
+  testKafka,
   testLogger,
 } from "@shopmesh/platform/testing";
 import { buildCatalog, type CatalogApp } from "../src/app.js";
@@ -408,8 +408,7 @@ describe("ProductUpdated through the outbox", () => {
     const product = await buildProduct((await buildCategory()).id, { amountMinor: 100n });
     await asAdmin().updateProduct({ product: { id: product.id, price: { currency: "EUR", amountMinor: 150n } }, updateMask: mask("price") });
 
-    const kafka = new Kafka({ clientId: "catalog-test", brokers: TEST_KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `catalog-test-${Date.now()}` });
+    const consumer = testKafka("catalog-test").consumer({ groupId: testGroupId("catalog-test") });
     const seen: Array<{
       type?: string;
       source?: string;

@@ -72,6 +72,7 @@ export async function buildDelivery(config: DeliveryConfig, logger: Logger, over
     logger,
     verifier,
     onPartnersChanged: () => retrier.nudge(),
+    extraReadiness: [publishing.readiness],
   });
   return {
     server,

@@ -2,14 +2,14 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import { Partitioners, type Producer } from "kafkajs";
 import mysql from "mysql2/promise";
 import { DeliveryService, type PartnerSchema } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { OrderPlacedSchema, OrderStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { OrderLineSchema, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { PostalAddressSchema } from "@shopmesh/gen/shopmesh/type/v1/address_pb.js";
 import { cloudEventHeaders, decodeEvent, encodeEvent, newEventId, TOPICS } from "@shopmesh/platform";
-import { connectClient, createTestTokens, dropDatabase, TEST_KAFKA_BROKERS, TEST_MYSQL, testDatabaseName, testLogger } from "@shopmesh/platform/testing";
+import { connectClient, createTestTokens, dropDatabase, eventProcessed, TEST_MYSQL, testDatabaseName, testKafka, testLogger } from "@shopmesh/platform/testing";
 import { buildDelivery, type DeliveryApp } from "../src/app.js";
 import { loadDeliveryConfig } from "../src/config.js";
 
@@ -44,32 +44,18 @@ export function buildPartner(area: string, overrides: MessageInitShape<typeof Pa
 }
 
 /**
- * A real delivery server on port 0 in its own database and its own consumer group, whose
- * offsets are moved to the end of the order topic first: it sees only the events its tests
- * produce, not the topic's history from other runs.
+ * A real delivery server on port 0 in its own database, consuming the test file's own order
+ * topic (its namespace): it sees only the events its tests produce.
  */
 export async function startDelivery(env: Record<string, string> = {}, database = testDatabaseName("delivery")) {
   const tokens = await createTestTokens();
-  const groupId = `shopmesh.delivery.test.${randomBytes(4).toString("hex")}`;
-  const kafka = new Kafka({ clientId: "delivery-test", brokers: TEST_KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    // Explicit end offsets: resetOffsets(earliest: false) commits the logical offset -1, which
-    // the consumer treats as "no offset" and so reads from the beginning after all.
-    const ends = await admin.fetchTopicOffsets(TOPICS.order);
-    await admin.setOffsets({ groupId, topic: TOPICS.order, partitions: ends.map(({ partition, high }) => ({ partition, offset: high })) });
-  } finally {
-    await admin.disconnect();
-  }
-  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer: Producer = testKafka("delivery-test").producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
 
   const config = loadDeliveryConfig({
     ...process.env,
     NODE_ENV: "test",
     DELIVERY_DATABASE: database,
-    DELIVERY_CONSUMER_GROUP: groupId,
     ...env,
   });
   const app: DeliveryApp = await buildDelivery(config, testLogger("delivery"), { verifier: tokens.verifier });
@@ -123,6 +109,22 @@ export async function startDelivery(env: Record<string, string> = {}, database =
     changeOrderStatus(orderId: string, status: OrderStatus = OrderStatus.PAID, userId = customerId) {
       const event = create(OrderStatusChangedSchema, { orderId, occurredTime: timestampNow(), userId, oldStatus: OrderStatus.PENDING, newStatus: status });
       return publish(OrderStatusChangedSchema, orderId, event);
+    },
+    /**
+     * Waits until everything published so far for `orderId` has been consumed, duplicates included:
+     * a marker (an OrderStatusChanged delivery ignores) on the order's key, so behind them on its partition.
+     */
+    async consumedUpTo(orderId: string, userId = customerId) {
+      const eventId = newEventId();
+      const event = create(OrderStatusChangedSchema, {
+        orderId,
+        occurredTime: timestampNow(),
+        userId,
+        oldStatus: OrderStatus.PENDING,
+        newStatus: OrderStatus.PENDING,
+      });
+      await publish(OrderStatusChangedSchema, orderId, event, eventId);
+      await eventProcessed(database, eventId);
     },
     async stop({ drop = true }: { drop?: boolean } = {}) {
       await app.server.shutdown(1_000);

@@ -69,6 +69,7 @@ export async function buildIdentity(config: IdentityConfig, logger: Logger): Pro
     tokenIssuer: config.JWT_ISSUER,
     tokenAudience: config.JWT_AUDIENCE,
     onOutboxWrite: () => relay.nudge(),
+    extraReadiness: [publishing.readiness],
   });
   return {
     server,

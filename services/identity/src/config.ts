@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authConfig, commonConfig, devDefault, kafkaConfig, loadConfig, mysqlConfig, port, redisConfig } from "@shopmesh/platform";
+import { authConfig, commonConfig, devDefault, kafkaConfig, loadConfig, mysqlConfig, redisConfig, serviceDatabase, servicePort } from "@shopmesh/platform";
 
 const { JWKS_URL: _unused, ...tokenConfig } = authConfig;
 
@@ -10,11 +10,8 @@ export const identityConfigShape = {
   ...redisConfig,
   ...kafkaConfig,
   ...tokenConfig,
-  IDENTITY_PORT: port(50051),
-  IDENTITY_DATABASE: z
-    .string()
-    .regex(/^[a-z0-9_]+$/)
-    .default("shopmesh_identity"),
+  IDENTITY_PORT: servicePort("identity"),
+  IDENTITY_DATABASE: serviceDatabase("identity"),
   /** PKCS#8 PEM of the ES256 signing key. Created on first start outside production. */
   JWT_SIGNING_KEY_FILE: devDefault(".shopmesh/keys/jwt-signing-key.pem"),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),

@@ -3,12 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import { Kafka, logLevel } from "kafkajs";
 import mysql from "mysql2/promise";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
 import { createMysqlPool, decodeEvent, headerString, TOPICS, withTransaction } from "@shopmesh/platform";
-import { connectClient, dropDatabase, eventually, grpcClient, TEST_KAFKA_BROKERS, TEST_MYSQL, testDatabaseName, testLogger } from "@shopmesh/platform/testing";
+import {
+  connectClient,
+  dropDatabase,
+  eventually,
+  grpcClient,
+  TEST_MYSQL,
+  testDatabaseName,
+  testGroupId,
+  testKafka,
+  testLogger,
+} from "@shopmesh/platform/testing";
 import { buildIdentity, type IdentityApp } from "../src/app.js";
 import { hashRefreshToken } from "../src/domain/tokens.js";
 import { createRefreshTokenStore } from "../src/store/refresh-tokens.js";
@@ -188,8 +197,7 @@ describe("identity over gRPC (grpc-js, as internal callers and grpcurl reach it)
 describe("UserRegistered through the outbox", () => {
   test("registering publishes one UserRegistered to Kafka with CloudEvents headers", async () => {
     const { user } = await connectClient(IdentityService, port).register(buildRegistration());
-    const kafka = new Kafka({ clientId: "identity-test", brokers: TEST_KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `identity-test-${Date.now()}` });
+    const consumer = testKafka("identity-test").consumer({ groupId: testGroupId("identity-test") });
     const seen: Array<{ headers: Record<string, string | undefined>; userId: string }> = [];
     await consumer.connect();
     try {

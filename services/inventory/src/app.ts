@@ -1,6 +1,17 @@
 import { fileURLToPath } from "node:url";
-import { createJwtVerifier, openServiceDatabase, startEventPublishing, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import {
+  consumerGroup,
+  createEventConsumer,
+  createJwtVerifier,
+  openServiceDatabase,
+  startEventPublishing,
+  TOPICS,
+  type Logger,
+  type RpcServer,
+  type TokenVerifier,
+} from "@shopmesh/platform";
 import type { InventoryConfig } from "./config.js";
+import { orderEventHandlers } from "./events/order-events.js";
 import { createInventory, type Inventory } from "./inventory.js";
 import { createInventoryServer } from "./server.js";
 import { createReservationStore } from "./store/reservations.js";
@@ -22,12 +33,12 @@ export interface InventoryOverrides {
   verifier?: TokenVerifier;
 }
 
-/** Wires the inventory service from its configuration: database, Kafka relay, sweeper, server. */
+/** Wires the inventory service from its configuration: database, Kafka relay and order-event consumer, sweeper, server. */
 export async function buildInventory(config: InventoryConfig, logger: Logger, overrides: InventoryOverrides = {}): Promise<InventoryApp> {
-  const pool = await openServiceDatabase(config, { database: config.INVENTORY_DATABASE, migrations: MIGRATIONS, logger });
+  const pool = await openServiceDatabase(config, { database: config.INVENTORY_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: true });
 
   const publishing = await startEventPublishing(config, { service: "inventory", pool, logger });
-  const { relay } = publishing;
+  const { kafka, producer, relay } = publishing;
 
   const inventory = createInventory({
     pool,
@@ -44,14 +55,27 @@ export async function buildInventory(config: InventoryConfig, logger: Logger, ov
   });
   sweeper.start();
 
+  const consumer = createEventConsumer({
+    kafka,
+    pool,
+    logger,
+    producer,
+    groupId: consumerGroup("inventory", config),
+    topics: [TOPICS.order],
+    startAt: config.KAFKA_CONSUMER_START,
+    handlers: orderEventHandlers(inventory, logger, () => relay.nudge()),
+  });
+  await consumer.start();
+
   const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
-  const server = createInventoryServer({ pool, inventory, logger, verifier });
+  const server = createInventoryServer({ pool, inventory, logger, verifier, extraReadiness: [publishing.readiness] });
   return {
     server,
     inventory,
     sweeper,
     closers: [
       { name: "reservation sweeper", close: () => sweeper.stop() },
+      { name: "order events consumer", close: () => consumer.stop() },
       { name: "event publishing", close: () => publishing.close() },
       { name: "mysql", close: () => pool.end() },
     ],

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authConfig, commonConfig, kafkaConfig, loadConfig, mysqlConfig, port } from "@shopmesh/platform";
+import { authConfig, commonConfig, kafkaConfig, loadConfig, mysqlConfig, serviceDatabase, servicePort } from "@shopmesh/platform";
 
 /** Environment of the inventory service. */
 export const inventoryConfigShape = {
@@ -7,11 +7,8 @@ export const inventoryConfigShape = {
   ...mysqlConfig,
   ...kafkaConfig,
   ...authConfig,
-  INVENTORY_PORT: port(50056),
-  INVENTORY_DATABASE: z
-    .string()
-    .regex(/^[a-z0-9_]+$/)
-    .default("shopmesh_inventory"),
+  INVENTORY_PORT: servicePort("inventory"),
+  INVENTORY_DATABASE: serviceDatabase("inventory"),
   /** How long a reservation holds stock when ReserveStock names no TTL. */
   RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).max(86400).default(900),
   /** How often each replica looks for expired reservations, and how many it releases per transaction. */

@@ -1,5 +1,6 @@
 import { AlreadyExistsError, NotFoundError, type Pool, type PoolConnection } from "@shopmesh/platform";
 import {
+  cancellationTransition,
   commitTransition,
   normalizeId,
   normalizeLines,
@@ -15,11 +16,12 @@ import {
   insufficientStock,
   releaseUnits,
   reserveUnits,
+  returnUnits,
   setOnHand,
   stockChanged,
   type StockRecord,
 } from "./domain/stock.js";
-import { appendReservationReleased, appendStockChange, appendStockCommitted, appendStockReserved } from "./events/inventory-events.js";
+import { appendReservationReleased, appendStockChange, appendStockCommitted, appendStockReserved, appendStockReturned } from "./events/inventory-events.js";
 import type { ReservationStore } from "./store/reservations.js";
 import type { StockLevelStore } from "./store/stock-levels.js";
 import { inTransaction } from "./store/transactions.js";
@@ -62,6 +64,52 @@ export function createInventory(deps: InventoryDeps) {
       await appendStockChange(connection, before, after, reason);
     }
   }
+
+  /**
+   * Runs a reservation change in `connection` (an event consumer's transaction, whose owner
+   * nudges the relay after its commit) or, without one, in a transaction of its own.
+   */
+  async function inOwnOrGiven<T>(
+    connection: PoolConnection | undefined,
+    work: (connection: PoolConnection) => Promise<{ reservation: T; wrote: boolean }>,
+  ): Promise<T> {
+    if (connection) return (await work(connection)).reservation;
+    const result = await inTransaction(pool, work);
+    if (result.wrote) deps.onOutboxWrite();
+    return result.reservation;
+  }
+
+  /** Locks the order's reservation; NOT_FOUND when the order never reserved anything. */
+  async function lockReservation(connection: PoolConnection, orderId: string): Promise<ReservationRecord> {
+    const reservation = await reservations.lock(connection, orderId);
+    if (!reservation) throw new NotFoundError(`no reservation for order ${orderId}`);
+    return reservation;
+  }
+
+  /** Moves a locked reservation to `next` and applies `change` to its lines' stock, with the events. */
+  async function settle(
+    connection: PoolConnection,
+    next: ReservationRecord,
+    change: (level: StockRecord, quantity: number) => StockRecord,
+    reason: string,
+    append: (connection: PoolConnection, reservation: ReservationRecord) => Promise<void>,
+  ): Promise<{ reservation: ReservationRecord; wrote: boolean }> {
+    const levels = await stock.lockMany(
+      connection,
+      next.lines.map((line) => line.productId),
+    );
+    await changeLines(connection, levels, next.lines, change, reason);
+    await reservations.updateState(connection, next);
+    await append(connection, next);
+    return { reservation: next, wrote: true };
+  }
+
+  const released = (reservation: ReservationRecord, reason: string, now: Date): ReservationRecord => ({
+    ...reservation,
+    state: "RELEASED",
+    releaseReason: reason,
+    updatedAt: now,
+  });
 
   /** Locks the stock rows of one product for an admin change and applies it. */
   async function changeOne(productId: string, change: (level: StockRecord, now: Date) => StockRecord, reason: string): Promise<StockRecord> {
@@ -145,26 +193,18 @@ export function createInventory(deps: InventoryDeps) {
       return existing;
     },
 
-    /** Returns an active reservation's stock. Repeating it, or releasing an expired one, changes nothing. */
-    async release(orderId: string, reason: string): Promise<ReservationRecord> {
+    /**
+     * Returns an active reservation's stock. Repeating it, or releasing an expired or returned
+     * one, changes nothing. Runs in `connection` when given (the caller commits and nudges).
+     */
+    release(orderId: string, reason: string, connection?: PoolConnection): Promise<ReservationRecord> {
       const id = normalizeId(orderId);
       const now = clock();
-      const result = await inTransaction(pool, async (connection) => {
-        const reservation = await reservations.lock(connection, id);
-        if (!reservation) throw new NotFoundError(`no reservation for order ${id}`);
+      return inOwnOrGiven(connection, async (tx) => {
+        const reservation = await lockReservation(tx, id);
         if (releaseTransition(reservation) === "unchanged") return { reservation, wrote: false };
-        const released: ReservationRecord = { ...reservation, state: "RELEASED", releaseReason: reason, updatedAt: now };
-        const levels = await stock.lockMany(
-          connection,
-          released.lines.map((line) => line.productId),
-        );
-        await changeLines(connection, levels, released.lines, (level, quantity) => releaseUnits(level, quantity, now), "released");
-        await reservations.updateState(connection, released);
-        await appendReservationReleased(connection, released);
-        return { reservation: released, wrote: true };
+        return settle(tx, released(reservation, reason, now), (level, quantity) => releaseUnits(level, quantity, now), "released", appendReservationReleased);
       });
-      if (result.wrote) deps.onOutboxWrite();
-      return result.reservation;
     },
 
     /**
@@ -172,25 +212,44 @@ export function createInventory(deps: InventoryDeps) {
      * reservation past its expiry that the sweeper has not reached yet still commits: its
      * stock is still held, and the customer has paid.
      */
-    async commit(orderId: string): Promise<ReservationRecord> {
+    commit(orderId: string, connection?: PoolConnection): Promise<ReservationRecord> {
       const id = normalizeId(orderId);
       const now = clock();
-      const result = await inTransaction(pool, async (connection) => {
-        const reservation = await reservations.lock(connection, id);
-        if (!reservation) throw new NotFoundError(`no reservation for order ${id}`);
+      return inOwnOrGiven(connection, async (tx) => {
+        const reservation = await lockReservation(tx, id);
         if (commitTransition(reservation) === "unchanged") return { reservation, wrote: false };
         const committed: ReservationRecord = { ...reservation, state: "COMMITTED", updatedAt: now };
-        const levels = await stock.lockMany(
-          connection,
-          committed.lines.map((line) => line.productId),
-        );
-        await changeLines(connection, levels, committed.lines, (level, quantity) => commitUnits(level, quantity, now), "committed");
-        await reservations.updateState(connection, committed);
-        await appendStockCommitted(connection, committed);
-        return { reservation: committed, wrote: true };
+        return settle(tx, committed, (level, quantity) => commitUnits(level, quantity, now), "committed", appendStockCommitted);
       });
-      if (result.wrote) deps.onOutboxWrite();
-      return result.reservation;
+    },
+
+    /**
+     * The order was cancelled: an active reservation is released, committed stock is returned
+     * to on_hand (state RETURNED, one StockReturned), and anything else is left as it is, so a
+     * cancellation delivered twice returns the stock once. Idempotent by order id.
+     */
+    onOrderCancelled(orderId: string, reason: string, connection?: PoolConnection): Promise<ReservationRecord> {
+      const id = normalizeId(orderId);
+      const now = clock();
+      return inOwnOrGiven(connection, async (tx) => {
+        const reservation = await lockReservation(tx, id);
+        switch (cancellationTransition(reservation)) {
+          case "unchanged":
+            return { reservation, wrote: false };
+          case "release":
+            return settle(
+              tx,
+              released(reservation, reason, now),
+              (level, quantity) => releaseUnits(level, quantity, now),
+              "released",
+              appendReservationReleased,
+            );
+          case "return": {
+            const returned: ReservationRecord = { ...reservation, state: "RETURNED", releaseReason: reason, updatedAt: now };
+            return settle(tx, returned, (level, quantity) => returnUnits(level, quantity, now), "returned", appendStockReturned);
+          }
+        }
+      });
     },
 
     /** Expires up to `limit` active reservations past their expiry; returns how many. */

@@ -1,5 +1,5 @@
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { createRpcServer, pingMysql, registration, type Logger, type Pool, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRpcServer, pingMysql, registration, type Logger, type Pool, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
 import { createInventoryService } from "./handlers/inventory-service.js";
 import type { Inventory } from "./inventory.js";
 
@@ -9,6 +9,8 @@ export interface InventoryServerDeps {
   logger: Logger;
   /** Checks access tokens against identity's keys (tests pass a local test key set). */
   verifier: TokenVerifier;
+  /** Further dependencies health waits for (the broker). */
+  extraReadiness?: ReadinessCheck[];
 }
 
 /** The inventory service's routes: the InventoryService RPCs on both transports. */
@@ -18,6 +20,6 @@ export function createInventoryServer(deps: InventoryServerDeps): RpcServer {
     logger: deps.logger,
     services: [registration(InventoryService, createInventoryService({ inventory: deps.inventory }))],
     verifier: deps.verifier,
-    readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }],
+    readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }, ...(deps.extraReadiness ?? [])],
   });
 }

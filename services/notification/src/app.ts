@@ -109,7 +109,15 @@ export async function buildNotification(config: NotificationConfig, logger: Logg
   await consumer?.start();
 
   const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
-  const server = createNotificationServer({ pool, notifications, templates, logger, verifier, onQueued: (channel) => workers[channel].nudge() });
+  const server = createNotificationServer({
+    pool,
+    notifications,
+    templates,
+    logger,
+    verifier,
+    onQueued: (channel) => workers[channel].nudge(),
+    extraReadiness: [publishing.readiness],
+  });
   return {
     server,
     workers,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authConfig, commonConfig, devDefault, kafkaConfig, loadConfig, mysqlConfig, port } from "@shopmesh/platform";
+import { authConfig, commonConfig, devDefault, infraPort, kafkaConfig, loadConfig, mysqlConfig, serviceDatabase, servicePort } from "@shopmesh/platform";
 
 const positiveInt = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
@@ -9,11 +9,8 @@ export const notificationConfigShape = {
   ...mysqlConfig,
   ...kafkaConfig,
   ...authConfig,
-  NOTIFICATION_PORT: port(50058),
-  NOTIFICATION_DATABASE: z
-    .string()
-    .regex(/^[a-z0-9_]+$/)
-    .default("shopmesh_notification"),
+  NOTIFICATION_PORT: servicePort("notification"),
+  NOTIFICATION_DATABASE: serviceDatabase("notification"),
   /** Who receives operational emails (StockLow): comma- or space-separated addresses. */
   NOTIFICATION_ADMIN_EMAILS: z.string().min(3).default("admin@shopmesh.local"),
   /** Send attempts before a notification is dead-lettered. */
@@ -29,7 +26,7 @@ export const notificationConfigShape = {
   EMAIL_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).default(20),
   SMS_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).default(5),
   SMTP_HOST: devDefault("127.0.0.1"),
-  SMTP_PORT: port(1025),
+  SMTP_PORT: infraPort("smtp"),
   /** "true" for TLS from the first byte (port 465); otherwise STARTTLS when offered. */
   SMTP_SECURE: z.enum(["true", "false"]).default("false"),
   SMTP_USER: z.string().optional(),

@@ -3,8 +3,19 @@ import { Code } from "@connectrpc/connect";
 import type { RowDataPacket } from "mysql2/promise";
 import { NotificationFailedSchema, NotificationSentSchema } from "@shopmesh/gen/shopmesh/events/v1/notification_events_pb.js";
 import { Channel, NotificationStatus, TemplateSchema } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
-import { eventually } from "@shopmesh/platform/testing";
-import { expectCode, mailMessage, mailTo, newId, outboxEvents, query, startNotification, uniqueAddress, type RunningNotification } from "./support.js";
+import {
+  buildNotify,
+  expectCode,
+  mailMessage,
+  mailTo,
+  newId,
+  outboxEvents,
+  query,
+  settledNotification,
+  startNotification,
+  uniqueAddress,
+  type RunningNotification,
+} from "./support.js";
 
 let service: RunningNotification;
 
@@ -16,26 +27,7 @@ afterAll(async () => {
   await service.stop();
 });
 
-const buildNotify = (
-  overrides: Partial<{ channel: Channel; recipient: string; templateKey: string; data: Record<string, string>; idempotencyKey: string }> = {},
-) => ({
-  channel: Channel.EMAIL,
-  recipient: uniqueAddress("notify"),
-  templateKey: "user.welcome",
-  data: { name: "Nora", email: "nora@shopmesh.test" },
-  idempotencyKey: `notify-${newId()}`,
-  ...overrides,
-});
-
-async function statusOnceFinal(notificationId: string) {
-  return eventually(
-    async () => {
-      const { notification } = await service.admin.getNotification({ notificationId });
-      return notification!.status === NotificationStatus.SENT || notification!.status === NotificationStatus.DEAD_LETTERED ? notification! : undefined;
-    },
-    { timeoutMs: 20_000, what: `notification ${notificationId} to be sent or dead-lettered` },
-  );
-}
+const statusOnceFinal = (notificationId: string) => settledNotification(service, notificationId);
 
 describe("Notify (internal, over gRPC)", () => {
   test("when a notification is requested, then it returns at once QUEUED and the email is then sent", async () => {
@@ -65,6 +57,9 @@ describe("Notify (internal, over gRPC)", () => {
     const third = await service.internal.notify(request);
     expect(third.notification?.id).toBe(first.notification?.id);
     expect(third.notification?.status).toBe(NotificationStatus.SENT);
+    // Nothing else was queued for the recipient: no second email can still be on its way.
+    const queued = await query<RowDataPacket>(service.database, "SELECT id FROM notifications WHERE recipient = ?", [request.recipient]);
+    expect(queued.map((row) => row["id"] as string)).toEqual([first.notification!.id]);
     const mail = await mailTo(request.recipient);
     expect(mail).toHaveLength(1);
     expect(mail[0]!.Subject).toBe("Welcome to shopmesh, Nora");

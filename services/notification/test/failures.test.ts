@@ -2,8 +2,8 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { RowDataPacket } from "mysql2/promise";
 import { NotificationFailedSchema } from "@shopmesh/gen/shopmesh/events/v1/notification_events_pb.js";
 import { Channel, NotificationStatus } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
-import { eventually } from "@shopmesh/platform/testing";
-import { closedPort, mailTo, newId, outboxEvents, query, startNotification, uniqueAddress, type RunningNotification } from "./support.js";
+import { eventually, freePort } from "@shopmesh/platform/testing";
+import { mailTo, newId, outboxEvents, query, startNotification, uniqueAddress, type RunningNotification } from "./support.js";
 
 const RETRY_BASE_MS = 300;
 const SMS_RATE_PER_SECOND = 4;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   // An instance whose SMTP server is away; its SMS channel is rate-limited hard enough to measure.
   service = await startNotification(
     {
-      SMTP_PORT: String(await closedPort()),
+      SMTP_PORT: String(await freePort()),
       NOTIFICATION_MAX_ATTEMPTS: "3",
       NOTIFICATION_RETRY_BASE_MS: String(RETRY_BASE_MS),
       SMS_RATE_PER_SECOND: String(SMS_RATE_PER_SECOND),

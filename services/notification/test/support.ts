@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import { Partitioners, type Producer } from "kafkajs";
 import mysql from "mysql2/promise";
-import { NotificationService } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
+import { Channel, NotificationService, NotificationStatus } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
 import { cloudEventHeaders, deadLetterTopic, decodeEvent, encodeEvent, headerString, newEventId } from "@shopmesh/platform";
 import {
   connectClient,
@@ -12,12 +11,13 @@ import {
   dropDatabase,
   eventually,
   grpcClient,
-  TEST_KAFKA_BROKERS,
   TEST_MYSQL,
   testDatabaseName,
+  testGroupId,
+  testKafka,
   testLogger,
 } from "@shopmesh/platform/testing";
-import { buildNotification, CONSUMED_TOPICS, type NotificationApp, type NotificationOverrides } from "../src/app.js";
+import { buildNotification, type NotificationApp, type NotificationOverrides } from "../src/app.js";
 import { loadNotificationConfig } from "../src/config.js";
 
 export const MAILPIT_URL = process.env["MAILPIT_URL"] ?? `http://127.0.0.1:${process.env["MAILPIT_UI_PORT"] ?? 8025}`;
@@ -26,6 +26,29 @@ export const newId = (): string => randomUUID();
 
 /** An address no other test (or test run) uses, so Mailpit searches see only this test's mail. */
 export const uniqueAddress = (tag: string): string => `${tag}-${randomBytes(5).toString("hex")}@shopmesh.test`;
+
+/** A Notify request: a welcome email to a fresh address under a fresh idempotency key. */
+export const buildNotify = (
+  overrides: Partial<{ channel: Channel; recipient: string; templateKey: string; data: Record<string, string>; idempotencyKey: string }> = {},
+) => ({
+  channel: Channel.EMAIL,
+  recipient: uniqueAddress("notify"),
+  templateKey: "user.welcome",
+  data: { name: "Nora", email: "nora@shopmesh.test" },
+  idempotencyKey: `notify-${newId()}`,
+  ...overrides,
+});
+
+/** Waits until a notification is SENT or DEAD_LETTERED (no worker touches it again) and returns it. */
+export async function settledNotification(service: RunningNotification, notificationId: string) {
+  return eventually(
+    async () => {
+      const { notification } = await service.admin.getNotification({ notificationId });
+      return notification!.status === NotificationStatus.SENT || notification!.status === NotificationStatus.DEAD_LETTERED ? notification! : undefined;
+    },
+    { timeoutMs: 20_000, what: `notification ${notificationId} to be sent or dead-lettered` },
+  );
+}
 
 export async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
   try {
@@ -38,72 +61,20 @@ export async function expectCode(promise: Promise<unknown>, code: Code): Promise
   throw new Error(`expected ${Code[code]}, but the call succeeded`);
 }
 
-function kafka(): Kafka {
-  return new Kafka({ clientId: "notification-test", brokers: TEST_KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
-}
-
 /**
- * Points a fresh consumer group at the current end of every consumed topic, so the service
- * under test sees only the events this test file publishes, not the topics' whole history.
- * One short-lived member joins, seeks every partition to its end (committed, as autoCommit is
- * on) and leaves: one group join instead of one per topic as admin.setOffsets would need.
- */
-async function startGroupAtEnd(groupId: string): Promise<void> {
-  const client = kafka();
-  const admin = client.admin();
-  await admin.connect();
-  const ends = await Promise.all(CONSUMED_TOPICS.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) }))).finally(() =>
-    admin.disconnect(),
-  );
-  const consumer = client.consumer({ groupId });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: CONSUMED_TOPICS, fromBeginning: true });
-    const fetched = new Promise((resolve) => consumer.on(consumer.events.FETCH, resolve));
-    await consumer.run({ autoCommit: true, eachBatchAutoResolve: false, eachBatch: async () => undefined });
-    consumer.pause(CONSUMED_TOPICS.map((topic) => ({ topic })));
-    for (const { topic, offsets } of ends) {
-      for (const { partition, offset } of offsets) consumer.seek({ topic, partition, offset });
-    }
-    await fetched;
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
-async function deleteGroup(groupId: string): Promise<void> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** A TCP port nothing listens on (bound once by us, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/**
- * A real notification server on port 0 in its own database and consumer group, with an admin,
- * a customer and an internal (gRPC) caller.
+ * A real notification server on port 0 in its own database, consuming the test file's own
+ * topics (its namespace), with an admin, a customer and an internal (gRPC) caller. With
+ * `NOTIFICATION_DATABASE` in `env` it is another replica on that instance's database.
  */
 export async function startNotification(env: Record<string, string> = {}, overrides: NotificationOverrides = {}) {
-  const database = testDatabaseName("notification");
-  const groupId = `shopmesh.notification.test-${randomBytes(4).toString("hex")}`;
-  if (overrides.consumeEvents !== false) await startGroupAtEnd(groupId);
+  // A replica passes the database of the instance it joins, and leaves dropping it to that one.
+  const replicaOf = env["NOTIFICATION_DATABASE"];
+  const database = replicaOf ?? testDatabaseName("notification");
   const tokens = await createTestTokens();
   const config = loadNotificationConfig({
     ...process.env,
     NODE_ENV: "test",
     NOTIFICATION_DATABASE: database,
-    NOTIFICATION_CONSUMER_GROUP: groupId,
     NOTIFICATION_POLL_INTERVAL_MS: "100",
     ...env,
   });
@@ -124,8 +95,7 @@ export async function startNotification(env: Record<string, string> = {}, overri
       internal.close();
       await app.server.shutdown(1_000);
       for (const closer of app.closers) await closer.close();
-      await dropDatabase(database);
-      if (overrides.consumeEvents !== false) await deleteGroup(groupId);
+      if (!replicaOf) await dropDatabase(database);
     },
   };
 }
@@ -134,7 +104,7 @@ export type RunningNotification = Awaited<ReturnType<typeof startNotification>>;
 
 /** Publishes events the way the other services' outbox relays do: protobuf payload, CloudEvents headers. */
 export async function createEventPublisher() {
-  const producer: Producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer: Producer = testKafka("notification-test").producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   return {
     /** Sends one event; returns its id. Pass `id` to redeliver an event already sent. */
@@ -191,7 +161,7 @@ export async function mailMessage(id: string): Promise<{ Subject: string; HTML: 
 
 /** Waits for an event on `<topic>.dlq` and returns the error the consumer recorded with it. */
 export async function deadLetterError(topic: string, eventId: string): Promise<string> {
-  const consumer = kafka().consumer({ groupId: `notification-test-dlq-${randomBytes(4).toString("hex")}` });
+  const consumer = testKafka("notification-test").consumer({ groupId: testGroupId(`notification-test-dlq-${randomBytes(4).toString("hex")}`) });
   let error: string | undefined;
   await consumer.connect();
   try {

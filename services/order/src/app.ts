@@ -30,7 +30,7 @@ export interface OrderApp {
 }
 
 /** Wires the order service: database, Redis (live updates), Kafka (outbox + consumer), downstream stubs. */
-export async function buildOrder(config: OrderConfig, logger: Logger, overrides: { verifier?: TokenVerifier } = {}): Promise<OrderApp> {
+export async function buildOrder(config: OrderConfig, logger: Logger, overrides: { verifier?: TokenVerifier; now?: () => Date } = {}): Promise<OrderApp> {
   const metrics = createServiceMetrics("order");
   const pool = await openServiceDatabase(config, { database: config.ORDER_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: true });
 
@@ -58,19 +58,19 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
     groupId: consumerGroup("order", config),
     topics: [TOPICS.payment, TOPICS.delivery],
     startAt: config.KAFKA_CONSUMER_START,
-    handlers: orderEventHandlers({ orders, downstreams, updates, logger, onOutboxWrite }),
+    handlers: orderEventHandlers({ orders, updates, logger, paymentWindowSeconds: config.ORDER_PAYMENT_WINDOW_SECONDS, onOutboxWrite }),
   });
   await consumer.start();
 
   const sweeper = createUnpaidOrderSweeper({
     pool,
     orders,
-    downstreams,
     updates,
     logger,
     paymentWindowSeconds: config.ORDER_PAYMENT_WINDOW_SECONDS,
     intervalMs: config.ORDER_SWEEP_INTERVAL_MS,
     onOutboxWrite,
+    now: overrides.now,
   });
   sweeper.start();
 
@@ -87,7 +87,7 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
     watchPollMs: 2_000,
     onOutboxWrite,
-    extraReadiness: [{ name: "redis", check: () => pingRedis(publisher) }],
+    extraReadiness: [{ name: "redis", check: () => pingRedis(publisher) }, publishing.readiness],
   });
   return {
     server,

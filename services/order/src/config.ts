@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authConfig, commonConfig, devDefault, kafkaConfig, loadConfig, mysqlConfig, port, redisConfig } from "@shopmesh/platform";
+import { authConfig, commonConfig, kafkaConfig, loadConfig, mysqlConfig, redisConfig, serviceAddress, serviceDatabase, servicePort } from "@shopmesh/platform";
 
 /** Environment of the order service. */
 export const orderConfigShape = {
@@ -8,19 +8,20 @@ export const orderConfigShape = {
   ...redisConfig,
   ...kafkaConfig,
   ...authConfig,
-  ORDER_PORT: port(50054),
-  ORDER_DATABASE: z
-    .string()
-    .regex(/^[a-z0-9_]+$/)
-    .default("shopmesh_order"),
-  IDENTITY_ADDR: devDefault("127.0.0.1:50051"),
-  CATALOG_ADDR: devDefault("127.0.0.1:50052"),
-  CART_ADDR: devDefault("127.0.0.1:50053"),
-  PAYMENT_ADDR: devDefault("127.0.0.1:50055"),
-  INVENTORY_ADDR: devDefault("127.0.0.1:50056"),
+  ORDER_PORT: servicePort("order"),
+  ORDER_DATABASE: serviceDatabase("order"),
+  IDENTITY_ADDR: serviceAddress("identity"),
+  CATALOG_ADDR: serviceAddress("catalog"),
+  CART_ADDR: serviceAddress("cart"),
+  PAYMENT_ADDR: serviceAddress("payment"),
+  INVENTORY_ADDR: serviceAddress("inventory"),
   /** An order not paid within this window is cancelled and its stock released. */
   ORDER_PAYMENT_WINDOW_SECONDS: z.coerce.number().int().min(5).max(86400).default(900),
-  /** How long stock stays reserved for a pending order; a little longer than the payment window. */
+  /**
+   * How long stock stays reserved for a pending order; a little longer than the payment window,
+   * so the sweeper normally cancels first. A payment that succeeds after the reservation
+   * expired cancels the order instead of paying it (payment then refunds).
+   */
   RESERVATION_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(1200),
   ORDER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   SHIPPING_FEE_MINOR: z.coerce.number().int().min(0).default(499),

@@ -1,35 +1,36 @@
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { withTransaction, type Logger, type Pool } from "@shopmesh/platform";
-import type { Downstreams } from "./clients/downstreams.js";
 import type { OrderUpdates } from "./events/order-updates.js";
 import { transitionOrder } from "./events/transitions.js";
 import type { OrderStore } from "./store/orders.js";
 
 /**
- * Cancels orders whose payment did not complete within the window and releases their stock.
- * Replicas share the work: rows are claimed with SKIP LOCKED.
+ * Cancels orders whose payment did not complete within the window. Their stock is released
+ * (and an unconfirmed payment cancelled) by inventory and payment on the OrderCancelled it
+ * writes. Replicas share the work: rows are claimed with SKIP LOCKED.
  */
 export function createUnpaidOrderSweeper(deps: {
   pool: Pool;
   orders: OrderStore;
-  downstreams: Pick<Downstreams, "inventory">;
   updates: OrderUpdates;
   logger: Logger;
   paymentWindowSeconds: number;
   intervalMs: number;
   onOutboxWrite: () => void;
+  /** The service's clock; tests pass one that can be moved past the payment window. */
+  now?: () => Date;
 }) {
+  const clock = deps.now ?? (() => new Date());
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
   async function sweepOnce(): Promise<number> {
-    const cutoff = new Date(Date.now() - deps.paymentWindowSeconds * 1000);
+    const cutoff = new Date(clock().getTime() - deps.paymentWindowSeconds * 1000);
     const cancelled = await withTransaction(deps.pool, async (connection) => {
       const ids = await deps.orders.claimUnpaid(connection, cutoff, 50);
       const done: Array<{ id: string; eventId: string }> = [];
       for (const id of ids) {
         const order = (await deps.orders.getForUpdate(connection, id))!;
-        await deps.downstreams.inventory.releaseReservation({ orderId: id, reason: "payment window expired" });
         done.push({ id, eventId: await transitionOrder(connection, deps.orders, order, OrderStatus.CANCELLED, "payment_timeout") });
       }
       return done;

@@ -1,14 +1,14 @@
 import { z } from "zod";
-import { commonConfig, devDefault, loadConfig, port } from "@shopmesh/platform";
+import { commonConfig, devDefault, loadConfig, servicePort, topologyEnv } from "@shopmesh/platform";
 
 /** Environment of the payment provider simulator. */
 export const simulatorConfigShape = {
   ...commonConfig,
-  PAYMENT_SIM_PORT: port(50065),
+  PAYMENT_SIM_PORT: servicePort("payment-provider-sim"),
   /** Base URL put into checkout links; defaults to the address the simulator listens on. */
   PAYMENT_SIM_PUBLIC_URL: z.string().url().optional(),
   /** Where webhooks go (the payment service's webhook route). */
-  PAYMENT_WEBHOOK_URL: devDefault("http://127.0.0.1:50055/webhooks/provider"),
+  PAYMENT_WEBHOOK_URL: topologyEnv("payment-provider-sim", "PAYMENT_WEBHOOK_URL"),
   /** Shared secret of the webhook signature. */
   PAYMENT_WEBHOOK_SECRET: devDefault("whsec_dev_shopmesh"),
   /** Deliveries of one webhook before the simulator gives up on it. */

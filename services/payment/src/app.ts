@@ -14,6 +14,7 @@ import { createProviderClient } from "./clients/provider.js";
 import type { PaymentConfig } from "./config.js";
 import { orderCancelledHandler } from "./events/order-cancelled.js";
 import { createPayments, type Payments } from "./payments.js";
+import { createProviderWork } from "./provider-work.js";
 import { createPaymentServer } from "./server.js";
 import { createPaymentStore } from "./store/payments.js";
 
@@ -39,12 +40,16 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
   const { kafka, producer, relay } = publishing;
 
   const store = createPaymentStore(pool);
+  const provider = createProviderClient({ baseUrl: config.PAYMENT_PROVIDER_URL, timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS, logger });
+  const providerWork = createProviderWork({ pool, payments: store, provider, logger, intervalMs: config.PAYMENT_PROVIDER_WORK_INTERVAL_MS });
+  providerWork.start();
   const payments = createPayments({
     pool,
     payments: store,
-    provider: createProviderClient({ baseUrl: config.PAYMENT_PROVIDER_URL, timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS, logger }),
+    provider,
     logger,
     onOutboxWrite: () => relay.nudge(),
+    providerWork,
   });
   const consumer = createEventConsumer({
     kafka,
@@ -52,7 +57,7 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
     logger,
     groupId: consumerGroup("payment", config),
     topics: [TOPICS.order],
-    handlers: [orderCancelledHandler(payments)],
+    handlers: [orderCancelledHandler(payments, () => providerWork.nudge())],
     producer,
     startAt: config.KAFKA_CONSUMER_START,
   });
@@ -67,12 +72,14 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
     verifier,
     webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
     webhookToleranceSeconds: config.PAYMENT_WEBHOOK_TOLERANCE_SECONDS,
+    extraReadiness: [publishing.readiness],
   });
   return {
     server,
     payments,
     closers: [
       { name: "order events consumer", close: () => consumer.stop() },
+      { name: "provider work", close: () => providerWork.stop() },
       { name: "event publishing", close: () => publishing.close() },
       { name: "mysql", close: () => pool.end() },
     ],

@@ -5,7 +5,6 @@ import {
   InvalidArgumentError,
   isDuplicateKey,
   NotFoundError,
-  UnavailableError,
   withTransaction,
   type Logger,
   type Pool,
@@ -14,7 +13,8 @@ import {
 import { capturePostings, refundPostings } from "./domain/ledger.js";
 import { decideProviderEvent, isRefundable } from "./domain/payment-status.js";
 import { appendPaymentFailed, appendPaymentRefunded, appendPaymentSucceeded } from "./events/payment-events.js";
-import { ProviderRejectedError, type ProviderClient } from "./clients/provider.js";
+import type { ProviderClient } from "./clients/provider.js";
+import type { ProviderWork } from "./provider-work.js";
 import { postLedgerGroup } from "./store/ledger.js";
 import type { PaymentRecord, PaymentStore } from "./store/payments.js";
 import { refundStore } from "./store/refunds.js";
@@ -44,30 +44,20 @@ export interface PaymentsDeps {
   logger: Logger;
   /** Called after a commit that wrote outbox rows. */
   onOutboxWrite: () => void;
+  /** Provider calls that follow a commit: refunds to send, intents to cancel. */
+  providerWork: Pick<ProviderWork, "sendRefund" | "nudge">;
 }
+
+/** The reason a refund caused by the order's cancellation carries. */
+const cancellationRefundReason = (orderCancelReason: string | null) => `order cancelled: ${orderCancelReason || "cancelled"}`.slice(0, 500);
 
 /**
  * The payment use cases shared by the RPC handlers, the webhook route and the OrderCancelled
- * consumer. Every state change, its ledger entries and its events commit together.
+ * consumer. Every state change, its ledger entries and its events commit together; provider
+ * calls happen outside those transactions (before them, or after them through providerWork).
  */
 export function createPayments(deps: PaymentsDeps) {
   const { pool, payments, provider, logger } = deps;
-
-  /** Asks the provider for the refund a REQUESTED row describes and remembers the provider's id. */
-  async function sendRefund(
-    connection: PoolConnection | undefined,
-    payment: PaymentRecord,
-    refund: { id: string; amountMinor: bigint; idempotencyKey: string },
-  ) {
-    if (!payment.providerIntentId) throw new FailedPreconditionError("payment has no provider intent");
-    const made = await provider.refund(payment.providerIntentId, {
-      amountMinor: refund.amountMinor,
-      idempotencyKey: refund.idempotencyKey,
-      refundId: refund.id,
-    });
-    if (connection) await refundStore.attachProviderRefund(connection, refund.id, made.id);
-    else await withTransaction(pool, (tx) => refundStore.attachProviderRefund(tx, refund.id, made.id));
-  }
 
   /**
    * Records a refund request (idempotent per payment and key) under the payment's row lock.
@@ -121,6 +111,8 @@ export function createPayments(deps: PaymentsDeps) {
           checkoutUrl: null,
           failureReason: null,
           refundedMinor: 0n,
+          orderCancelledAt: null,
+          orderCancelReason: null,
           createdAt: now,
           updatedAt: now,
         };
@@ -156,6 +148,7 @@ export function createPayments(deps: PaymentsDeps) {
      */
     async applyWebhook(event: ProviderWebhookEvent): Promise<WebhookOutcome> {
       let wroteOutbox = false;
+      let refundRecorded = false;
       const outcome = await withTransaction(pool, async (connection): Promise<WebhookOutcome> => {
         try {
           await connection.execute("INSERT INTO provider_events (event_id, event_type, provider_intent_id, outcome) VALUES (?, ?, ?, 'pending')", [
@@ -203,6 +196,17 @@ export function createPayments(deps: PaymentsDeps) {
             });
             await appendPaymentSucceeded(connection, payment, event.id, at);
             wroteOutbox = true;
+            if (payment.orderCancelledAt) {
+              // The money came in after the order was cancelled (or its reservation expired): give it back.
+              await recordRefund(connection, payment, {
+                amountMinor: undefined,
+                reason: cancellationRefundReason(payment.orderCancelReason),
+                idempotencyKey: payment.orderId,
+                skipStatusCheck: true,
+              });
+              refundRecorded = true;
+              logger.warn({ payment_id: payment.id, order_id: payment.orderId }, "payment succeeded after its order was cancelled; refund requested");
+            }
             break;
           case "failed":
             await payments.updateStatus(connection, payment.id, { status: "FAILED", failureReason: decision.reason });
@@ -252,6 +256,7 @@ export function createPayments(deps: PaymentsDeps) {
         return "applied";
       });
       if (wroteOutbox) deps.onOutboxWrite();
+      if (refundRecorded) deps.providerWork.nudge();
       return outcome;
     },
 
@@ -274,52 +279,37 @@ export function createPayments(deps: PaymentsDeps) {
         if (!refund) throw new FailedPreconditionError("nothing is left to refund");
         return { payment, refund };
       });
-      if (refund.status === "REQUESTED" && !refund.providerRefundId) await sendRefund(undefined, payment, refund);
+      if (refund.status === "REQUESTED" && !refund.providerRefundId) {
+        if (!payment.providerIntentId) throw new FailedPreconditionError("payment has no provider intent");
+        await deps.providerWork.sendRefund({ ...refund, providerIntentId: payment.providerIntentId });
+      }
       return (await payments.findById(payment.id))!;
     },
 
     /**
-     * OrderCancelled: refund what was captured (idempotency key = order id), or cancel an
-     * intent nobody confirmed. Runs inside the consumer's transaction; a provider failure
-     * throws, rolls back and is retried by the consumer.
+     * OrderCancelled, inside the consumer's transaction: remember the cancellation on the
+     * payment, and record a refund of what was captured (idempotency key = order id). No
+     * provider call happens here: providerWork sends the refund, or cancels an intent nobody
+     * confirmed, after the commit. A payment still PROCESSING waits for its outcome webhook; a
+     * success then is refunded because the order is cancelled. Returns whether provider work
+     * was recorded.
      */
-    async onOrderCancelled(connection: PoolConnection, orderId: string, reason: string): Promise<void> {
+    async onOrderCancelled(connection: PoolConnection, orderId: string, reason: string): Promise<boolean> {
       const payment = await payments.lockByOrderId(connection, orderId);
-      if (!payment) return;
-      const refundForOrder = async (skipStatusCheck: boolean) => {
-        const refund = await recordRefund(connection, payment, {
-          amountMinor: undefined,
-          reason: `order cancelled: ${reason}`.slice(0, 500),
-          idempotencyKey: orderId,
-          skipStatusCheck,
-        });
-        if (refund && refund.status === "REQUESTED") await sendRefund(connection, payment, refund);
-        logger.info({ payment_id: payment.id, order_id: orderId }, "refund requested for a cancelled order");
-      };
+      if (!payment) return false;
+      await payments.markOrderCancelled(connection, payment.id, reason);
       switch (payment.status) {
         case "SUCCEEDED":
-        case "PARTIALLY_REFUNDED":
-          return refundForOrder(false);
-        case "REQUIRES_CONFIRMATION":
-        case "PROCESSING": {
-          if (payment.providerIntentId) {
-            try {
-              await provider.cancel(payment.providerIntentId);
-            } catch (err) {
-              if (!(err instanceof ProviderRejectedError && err.status === 409)) throw err;
-              // The customer confirmed just before the cancellation; the outcome webhook is on its way.
-              const intent = await provider.getIntent(payment.providerIntentId);
-              if (intent.status === "succeeded") return refundForOrder(true);
-              if (intent.status === "processing") throw new UnavailableError("payment still processing at the provider; retry");
-              return; // failed: its webhook marks the payment FAILED
-            }
-          }
-          await payments.updateStatus(connection, payment.id, { status: "CANCELLED", failureReason: "order_cancelled" });
-          logger.info({ payment_id: payment.id, order_id: orderId }, "payment cancelled with its order");
-          return;
+        case "PARTIALLY_REFUNDED": {
+          const refund = await recordRefund(connection, payment, { amountMinor: undefined, reason: cancellationRefundReason(reason), idempotencyKey: orderId });
+          if (refund) logger.info({ payment_id: payment.id, order_id: orderId }, "refund requested for a cancelled order");
+          return refund !== undefined;
         }
+        case "REQUIRES_CONFIRMATION":
+          // With an intent, providerWork cancels it; without one (still being created) it does once it is attached.
+          return payment.providerIntentId !== null;
         default:
-          return;
+          return false;
       }
     },
   };

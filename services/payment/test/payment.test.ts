@@ -1,9 +1,8 @@
-import * as net from "node:net";
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Kafka, logLevel, type Consumer, type Producer } from "kafkajs";
+import type { Consumer, Producer } from "kafkajs";
 import mysql from "mysql2/promise";
 import { OrderCancelledSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { PaymentFailedSchema, PaymentRefundedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
@@ -14,11 +13,13 @@ import {
   createTestTokens,
   dropDatabase,
   eventually,
+  freePort,
   grpcClient,
   spawnService,
-  TEST_KAFKA_BROKERS,
   TEST_MYSQL,
   testDatabaseName,
+  testGroupId,
+  testKafka,
   testLogger,
   type SpawnedService,
 } from "@shopmesh/platform/testing";
@@ -35,7 +36,6 @@ let simulator: SpawnedService;
 let simulatorUrl: string;
 let app: PaymentApp;
 let port: number;
-let kafka: Kafka;
 let observer: Consumer;
 let producer: Producer;
 let db: mysql.Connection;
@@ -47,14 +47,6 @@ interface SeenEvent {
   value: Buffer;
 }
 const seen: SeenEvent[] = [];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port: free } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
 
 beforeAll(async () => {
   tokens = await createTestTokens();
@@ -76,16 +68,15 @@ beforeAll(async () => {
     PAYMENT_DATABASE: database,
     PAYMENT_PROVIDER_URL: simulatorUrl,
     PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    PAYMENT_CONSUMER_GROUP: `shopmesh.payment.test.${database}`,
   });
   app = await buildPayment(config, testLogger("payment"), { verifier: tokens.verifier });
   await app.server.listen(port, "127.0.0.1");
   db = await mysql.createConnection({ ...TEST_MYSQL, database });
 
-  kafka = new Kafka({ clientId: "payment-test", brokers: TEST_KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
+  const kafka = testKafka("payment-test");
   producer = kafka.producer();
   await producer.connect();
-  observer = kafka.consumer({ groupId: `payment-test-${database}` });
+  observer = kafka.consumer({ groupId: testGroupId("payment-test") });
   await observer.connect();
   await observer.subscribe({ topic: TOPICS.payment, fromBeginning: true });
   await observer.run({

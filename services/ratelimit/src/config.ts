@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { commonConfig, loadConfig, port, redisConfig } from "@shopmesh/platform";
+import { commonConfig, loadConfig, redisConfig, servicePort } from "@shopmesh/platform";
 
 /** The limits shipped with the service (services/ratelimit/limits.json). */
 export const BUNDLED_LIMITS_FILE = fileURLToPath(new URL("../limits.json", import.meta.url));
@@ -9,7 +9,7 @@ export const BUNDLED_LIMITS_FILE = fileURLToPath(new URL("../limits.json", impor
 export const ratelimitConfigShape = {
   ...commonConfig,
   ...redisConfig,
-  RATELIMIT_PORT: port(50059),
+  RATELIMIT_PORT: servicePort("ratelimit"),
   /** JSON file with one limit per rate-limit class (validated at start). */
   RATELIMIT_LIMITS_FILE: z.string().min(1).default(BUNDLED_LIMITS_FILE),
   /** When Redis cannot decide: `allow` answers OK (fail open), `deny` answers OVER_LIMIT. */

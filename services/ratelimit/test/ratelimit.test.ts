@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RateLimitResponse_Code as Decision, RateLimitService, type RateLimitResponse } from "@shopmesh/gen/envoy/service/ratelimit/v3/rls_pb.js";
-import { createRedis, waitForRedis, type GrpcClient } from "@shopmesh/platform";
-import { connectClient, eventually, grpcClient, TEST_REDIS_URL, testLogger } from "@shopmesh/platform/testing";
+import { waitForRedis, type GrpcClient } from "@shopmesh/platform";
+import { connectClient, eventually, grpcClient, testLogger, testRedis } from "@shopmesh/platform/testing";
 import { buildRatelimit, loadLimits, type RatelimitApp } from "../src/app.js";
 import { loadRatelimitConfig } from "../src/config.js";
 import { createRatelimitServer } from "../src/server.js";
@@ -116,7 +116,7 @@ describe("when Redis cannot answer", () => {
     ["deny", "OVER_LIMIT", Decision.OVER_LIMIT, "error_denied"],
   ] as const)("with failure mode %s, then the answer is %s and the decision is counted", async (failureMode, _name, expected, outcome) => {
     // A client whose connection is gone and that neither queues nor reconnects: every command fails, as with Redis away.
-    const deadRedis = createRedis(TEST_REDIS_URL, testLogger("ratelimit"));
+    const deadRedis = testRedis();
     await waitForRedis(deadRedis);
     const ended = new Promise((resolve) => deadRedis.once("end", resolve));
     deadRedis.disconnect();

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { portDefaults, serviceSpec, topology, type ServiceName } from "@shopmesh/platform/topology";
 import type { EdgeService } from "./contracts.js";
 import { renderEnvoyConfig, type EnvoyConfigOptions, type Upstream } from "./render.js";
 import { toYaml } from "./yaml.js";
@@ -9,42 +9,26 @@ export const DEFAULT_STOREFRONT_ORIGINS = "http://127.0.0.1:5173,http://localhos
 /** Namespace the Kubernetes variant addresses (`<service>.<namespace>.svc.cluster.local`). */
 export const DEFAULT_K8S_NAMESPACE = "shopmesh";
 
-/**
- * Default ports by environment variable, read from docs/ports.md (the one place they are
- * listed): `| identity | 50051 | \`IDENTITY_PORT\` |`, and paired cells such as
- * `| OTLP gRPC / HTTP | 4317 / 4318 | \`OTLP_GRPC_PORT\` / \`OTLP_HTTP_PORT\` |`.
- */
-export function parsePortsDoc(markdown: string): Map<string, number> {
-  const ports = new Map<string, number>();
-  for (const line of markdown.split("\n")) {
-    const cells = line.split("|").map((cell) => cell.trim());
-    if (cells.length < 5) continue;
-    const defaults = cells[2]!.split("/").map((cell) => Number(/\d+/.exec(cell)?.[0]));
-    const names = cells[3]!.split("/").map((cell) => /`([A-Z0-9_]+)`/.exec(cell)?.[1]);
-    names.forEach((name, i) => {
-      const port = defaults[i];
-      if (name && port !== undefined && Number.isInteger(port)) ports.set(name, port);
-    });
-  }
-  return ports;
-}
-
+/** Default ports by environment variable, from the topology (platform/src/topology.ts). */
 export function defaultPorts(): Map<string, number> {
-  return parsePortsDoc(readFileSync(`${REPO_ROOT}docs/ports.md`, "utf8"));
+  return new Map(Object.entries(portDefaults()));
 }
 
 function portOf(ports: Map<string, number>, env: string): number {
   const port = ports.get(env);
-  if (port === undefined) throw new Error(`docs/ports.md lists no default for ${env}`);
+  if (port === undefined) throw new Error(`the topology has no default port for ${env}`);
   return port;
 }
 
 /** Every upstream the config names, as `{ name -> env var of its port }`. */
 export function upstreamPortVariables(services: EdgeService[]): Record<string, string> {
   const variables: Record<string, string> = {};
-  for (const service of services) variables[service.upstream] = `${service.upstream.toUpperCase()}_PORT`;
-  variables["ratelimit"] = "RATELIMIT_PORT";
-  variables["otel"] = "OTLP_GRPC_PORT";
+  for (const service of services) {
+    if (!(service.upstream in topology.services)) throw new Error(`${service.typeName}: the topology has no service ${service.upstream}`);
+    variables[service.upstream] = serviceSpec(service.upstream as ServiceName).portEnv;
+  }
+  variables["ratelimit"] = topology.services.ratelimit.portEnv;
+  variables["otel"] = topology.infrastructure.otlpGrpc.env;
   return variables;
 }
 

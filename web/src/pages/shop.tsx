@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { cart, cartApi, catalog, inventory, session } from "../api.js";
 import { toFriendlyError, type FriendlyError } from "../errors.js";
 import { formatMoney } from "../money.js";
-import { href, navigate, type Route } from "../router.js";
+import { currentRoute, href, navigate, type Route } from "../router.js";
 import { useStore } from "../store.js";
 import { ErrorNotice, Page, useAsync, useDebounced } from "../ui.js";
 
@@ -32,7 +32,11 @@ export function ShopPage({ route }: { route: Route }) {
   const [query, setQuery] = useState(route.query.get("q") ?? "");
   const search = useDebounced(query.trim(), SEARCH_DEBOUNCE_MS);
   // The query lives in the address too, so Back from a product returns to the same results.
+  // Only while the address still shows this listing: a navigation made since this render (its
+  // hashchange not yet handled) owns the address, and overwriting it would undo that navigation.
   useEffect(() => {
+    const shown = currentRoute();
+    if (shown.path.length > 0 || (shown.query.get("category") ?? "") !== categoryId) return;
     const params = new URLSearchParams(categoryId ? { category: categoryId } : {});
     if (search) params.set("q", search);
     const next = `#/${params.size ? `?${params}` : ""}`;

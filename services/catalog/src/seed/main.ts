@@ -8,15 +8,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { createGrpcClient, createLogger, devDefault, loadConfig, runMain } from "@shopmesh/platform";
+import { createGrpcClient, createLogger, devDefault, loadConfig, runMain, serviceAddress } from "@shopmesh/platform";
 import { z } from "zod";
 import { seedDemoCatalog } from "./seed.js";
 
 const seedConfigShape = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
-  IDENTITY_ADDR: devDefault("127.0.0.1:50051"),
-  CATALOG_ADDR: devDefault("127.0.0.1:50052"),
-  INVENTORY_ADDR: devDefault("127.0.0.1:50056"),
+  IDENTITY_ADDR: serviceAddress("identity"),
+  CATALOG_ADDR: serviceAddress("catalog"),
+  INVENTORY_ADDR: serviceAddress("inventory"),
   IDENTITY_ADMIN_EMAIL: devDefault("admin@shopmesh.local"),
   IDENTITY_ADMIN_PASSWORD: devDefault("admin-password"),
   SEED_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),

@@ -6,7 +6,7 @@
  */
 import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
-import { createGrpcClient, createLogger, devDefault, loadConfig, runMain } from "@shopmesh/platform";
+import { createGrpcClient, createLogger, devDefault, loadConfig, runMain, serviceAddress } from "@shopmesh/platform";
 
 /** Berlin is split between a bike courier and a cargo firm; one nationwide carrier catches every other postal code. */
 export const DEMO_PARTNERS = [
@@ -67,8 +67,8 @@ export const DEMO_PARTNERS = [
 ];
 
 const seedConfigShape = {
-  IDENTITY_ADDR: devDefault("127.0.0.1:50051"),
-  DELIVERY_ADDR: devDefault("127.0.0.1:50057"),
+  IDENTITY_ADDR: serviceAddress("identity"),
+  DELIVERY_ADDR: serviceAddress("delivery"),
   IDENTITY_ADMIN_EMAIL: devDefault("admin@shopmesh.local"),
   IDENTITY_ADMIN_PASSWORD: devDefault("admin-password"),
 };

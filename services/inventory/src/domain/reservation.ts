@@ -1,6 +1,6 @@
 import { FailedPreconditionError, InvalidArgumentError } from "@shopmesh/platform";
 
-export type ReservationState = "ACTIVE" | "COMMITTED" | "RELEASED" | "EXPIRED";
+export type ReservationState = "ACTIVE" | "COMMITTED" | "RELEASED" | "EXPIRED" | "RETURNED";
 
 /** One product and quantity held for an order. */
 export interface ReservationLine {
@@ -48,13 +48,14 @@ export function sameLines(a: ReadonlyArray<ReservationLine>, b: ReadonlyArray<Re
 /** "apply" changes stock; "unchanged" means the call was already applied (idempotent repeat). */
 export type Transition = "apply" | "unchanged";
 
-/** Release: active -> released; released/expired again is a no-op; committed stock cannot come back. */
+/** Release: active -> released; released/expired/returned again is a no-op; committed stock comes back only by a return. */
 export function releaseTransition(reservation: Pick<ReservationRecord, "orderId" | "state">): Transition {
   switch (reservation.state) {
     case "ACTIVE":
       return "apply";
     case "RELEASED":
     case "EXPIRED":
+    case "RETURNED":
       return "unchanged";
     case "COMMITTED":
       throw new FailedPreconditionError(`reservation of order ${reservation.orderId} is already committed`);
@@ -70,6 +71,25 @@ export function commitTransition(reservation: Pick<ReservationRecord, "orderId" 
       return "unchanged";
     case "RELEASED":
     case "EXPIRED":
+    case "RETURNED":
       throw new FailedPreconditionError(`reservation of order ${reservation.orderId} is ${reservation.state.toLowerCase()}`);
+  }
+}
+
+/**
+ * What cancelling the order does to its reservation: held stock is released, committed stock
+ * is returned to on_hand, and a reservation already released, expired or returned is left
+ * alone (a redelivered or late cancellation).
+ */
+export function cancellationTransition(reservation: Pick<ReservationRecord, "state">): "release" | "return" | "unchanged" {
+  switch (reservation.state) {
+    case "ACTIVE":
+      return "release";
+    case "COMMITTED":
+      return "return";
+    case "RELEASED":
+    case "EXPIRED":
+    case "RETURNED":
+      return "unchanged";
   }
 }

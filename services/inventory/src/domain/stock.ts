@@ -91,3 +91,8 @@ export function releaseUnits(level: StockRecord, quantity: number, now: Date): S
 export function commitUnits(level: StockRecord, quantity: number, now: Date): StockRecord {
   return { ...level, onHand: level.onHand - quantity, reserved: level.reserved - quantity, updatedAt: now };
 }
+
+/** Committed units come back (their order was cancelled after payment): on_hand rises, reserved is untouched. */
+export function returnUnits(level: StockRecord, quantity: number, now: Date): StockRecord {
+  return { ...level, onHand: level.onHand + quantity, updatedAt: now };
+}

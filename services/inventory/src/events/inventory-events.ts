@@ -6,6 +6,7 @@ import {
   StockLowSchema,
   StockReservationReleasedSchema,
   StockReservedSchema,
+  StockReturnedSchema,
 } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { ReservationItemSchema } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { appendToOutbox, TOPICS, type PoolConnection } from "@shopmesh/platform";
@@ -85,6 +86,21 @@ export async function appendStockCommitted(connection: PoolConnection, reservati
       orderId: reservation.orderId,
       occurredTime: timestampFromDate(reservation.updatedAt),
       items: items(reservation.lines),
+    }),
+  });
+}
+
+/** A cancelled order's committed stock went back on_hand (reason: why the order was cancelled). */
+export async function appendStockReturned(connection: PoolConnection, reservation: ReservationRecord): Promise<void> {
+  await appendToOutbox(connection, {
+    topic: TOPICS.inventory,
+    key: reservation.orderId,
+    schema: StockReturnedSchema,
+    event: create(StockReturnedSchema, {
+      orderId: reservation.orderId,
+      occurredTime: timestampFromDate(reservation.updatedAt),
+      items: items(reservation.lines),
+      reason: reservation.releaseReason ?? "",
     }),
   });
 }

@@ -22,6 +22,7 @@ const STATES: Record<State, ReservationState> = {
   COMMITTED: ReservationState.COMMITTED,
   RELEASED: ReservationState.RELEASED,
   EXPIRED: ReservationState.EXPIRED,
+  RETURNED: ReservationState.RETURNED,
 };
 
 function toStockLevel(level: StockRecord): StockLevel {

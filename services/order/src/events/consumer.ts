@@ -1,9 +1,10 @@
 import { DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { DeliveryAssignedSchema, DeliveryStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/delivery_events_pb.js";
-import { PaymentFailedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
+import { PaymentFailedSchema, PaymentRefundedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
+import { PaymentStatus } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
 import { on, type EventHandler, type EventMeta, type Logger, type PoolConnection } from "@shopmesh/platform";
-import type { Downstreams } from "../clients/downstreams.js";
+import { latePayment } from "../domain/payment-deadline.js";
 import { canTransition } from "../domain/status.js";
 import type { OrderStore } from "../store/orders.js";
 import type { OrderUpdates } from "./order-updates.js";
@@ -11,20 +12,24 @@ import { transitionOrder } from "./transitions.js";
 
 export interface OrderEventDeps {
   orders: OrderStore;
-  downstreams: Pick<Downstreams, "inventory">;
   updates: OrderUpdates;
   logger: Logger;
+  /** ORDER_PAYMENT_WINDOW_SECONDS: a success after it cancels the order instead of paying it. */
+  paymentWindowSeconds: number;
   onOutboxWrite: () => void;
+  now?: () => Date;
 }
 
 /**
  * How order reacts to payment and delivery events. Each handler runs in the consumer's
- * transaction with the order row locked; calls to inventory are idempotent by order id, so
- * a retried event repeats them harmlessly. Events that no longer fit the order's state
- * (a late success for a cancelled order) change nothing and are logged.
+ * transaction with the order row locked and changes only order's own rows and outbox: the
+ * stock and the money follow from the events it writes (inventory and payment consume them),
+ * so no network call happens while the lock is held. A payment outcome is always recorded on
+ * the order; an event that no longer fits the order's state changes its status no further.
  */
 export function orderEventHandlers(deps: OrderEventDeps): EventHandler[] {
   const { orders, logger } = deps;
+  const clock = deps.now ?? (() => new Date());
   const notify = (meta: EventMeta, orderId: string | undefined) => {
     if (!orderId) return;
     deps.onOutboxWrite();
@@ -55,11 +60,19 @@ export function orderEventHandlers(deps: OrderEventDeps): EventHandler[] {
       PaymentSucceededSchema,
       async (event, meta, connection) => {
         const order = await lock(connection, event.orderId, meta);
-        if (!order || order.status !== OrderStatus.PENDING) {
-          if (order) logger.warn({ order_id: order.id, status: OrderStatus[order.status] }, "payment succeeded for an order that is not pending");
+        if (!order) return;
+        await orders.update(connection, order.id, { paymentStatus: PaymentStatus.SUCCEEDED });
+        if (order.status !== OrderStatus.PENDING) {
+          // payment refunds a success for a cancelled order itself (it consumed OrderCancelled).
+          logger.warn({ order_id: order.id, status: OrderStatus[order.status] }, "payment succeeded for an order that is not pending");
           return;
         }
-        await deps.downstreams.inventory.commitReservation({ orderId: order.id });
+        const late = latePayment(order, clock(), deps.paymentWindowSeconds);
+        if (late) {
+          logger.warn({ order_id: order.id, reason: late }, "payment succeeded too late; order cancelled, payment refunds it");
+          await transitionOrder(connection, orders, order, OrderStatus.CANCELLED, late);
+          return;
+        }
         await transitionOrder(connection, orders, order, OrderStatus.PAID, "payment succeeded");
       },
       (event, meta) => notify(meta, event.orderId),
@@ -68,9 +81,23 @@ export function orderEventHandlers(deps: OrderEventDeps): EventHandler[] {
       PaymentFailedSchema,
       async (event, meta, connection) => {
         const order = await lock(connection, event.orderId, meta);
-        if (!order || order.status !== OrderStatus.PENDING) return;
-        await deps.downstreams.inventory.releaseReservation({ orderId: order.id, reason: "payment failed" });
+        if (!order) return;
+        await orders.update(connection, order.id, { paymentStatus: PaymentStatus.FAILED });
+        if (order.status !== OrderStatus.PENDING) return;
         await transitionOrder(connection, orders, order, OrderStatus.PAYMENT_FAILED, event.reason || "payment failed");
+      },
+      (event, meta) => notify(meta, event.orderId),
+    ),
+    on(
+      PaymentRefundedSchema,
+      async (event, meta, connection) => {
+        const order = await lock(connection, event.orderId, meta);
+        if (!order) return;
+        const total = event.totalRefunded?.amountMinor ?? 0n;
+        await orders.update(connection, order.id, {
+          refundedMinor: total,
+          paymentStatus: total >= order.totalMinor ? PaymentStatus.REFUNDED : PaymentStatus.PARTIALLY_REFUNDED,
+        });
       },
       (event, meta) => notify(meta, event.orderId),
     ),

@@ -24,6 +24,8 @@ export function toOrderProto(order: OrderRecord): Order {
     total: money(order.currency, order.totalMinor),
     shippingAddress: order.shippingAddress,
     paymentId: order.paymentId ?? "",
+    paymentStatus: order.paymentStatus,
+    ...(order.refundedMinor > 0n ? { refunded: money(order.currency, order.refundedMinor) } : {}),
     deliveryId: order.deliveryId ?? "",
     cancelReason: order.cancelReason ?? "",
     createTime: timestampFromDate(order.createdAt),

@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { OrderPlacedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { OrderStatus, type OrderService } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import type { Payment } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
+import { PaymentStatus, type Payment } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
 import {
   appendToOutbox,
   FailedPreconditionError,
@@ -71,7 +71,8 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
     });
     const totals = priceOrder(items, deps.shipping);
     const { user } = await downstreams.identity.getMe({});
-    await downstreams.inventory.reserveStock({
+    // The one synchronous saga step: the customer learns now whether the stock is there.
+    const { reservation } = await downstreams.inventory.reserveStock({
       orderId,
       items: totals.lines.map((line) => ({ productId: line.productId, quantity: line.quantity })),
       ttlSeconds: deps.reservationTtlSeconds,
@@ -88,6 +89,9 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
       totalMinor: totals.totalMinor,
       shippingAddress: address,
       paymentId: null,
+      paymentStatus: PaymentStatus.UNSPECIFIED,
+      refundedMinor: 0n,
+      reservationExpiresAt: reservation?.expireTime ? timestampDate(reservation.expireTime) : null,
       deliveryId: null,
       cancelReason: null,
       createdAt: new Date(),
@@ -223,9 +227,8 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
       if (order.status === OrderStatus.CANCELLED) return { order: toOrderProto(order) };
       if (!isCancellable(order.status)) throw new FailedPreconditionError(`order is ${OrderStatus[order.status]} and can no longer be cancelled`);
       const reason = request.reason || "cancelled by customer";
-      if (order.status === OrderStatus.PENDING) {
-        await downstreams.inventory.releaseReservation({ orderId: order.id, reason: "order cancelled" });
-      }
+      // Stock and money follow from OrderCancelled: inventory releases or returns the stock,
+      // payment cancels the intent or refunds.
       const eventId = await withTransaction(deps.pool, async (connection) => {
         const locked = (await orders.getForUpdate(connection, order.id))!;
         if (locked.status === OrderStatus.CANCELLED) return undefined;

@@ -1,5 +1,6 @@
 import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
 import type { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
+import { PaymentStatus } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
 import type { PricedLine } from "../domain/pricing.js";
 import { parseStatus, statusName } from "../domain/status.js";
 
@@ -26,6 +27,12 @@ export interface OrderRecord {
   totalMinor: bigint;
   shippingAddress: ShippingAddress;
   paymentId: string | null;
+  /** The payment's status as payment's events last told it; UNSPECIFIED before any. */
+  paymentStatus: PaymentStatus;
+  /** Refunded so far (PaymentRefunded), in minor units of `currency`. */
+  refundedMinor: bigint;
+  /** When the stock reservation made by PlaceOrder expires; null when inventory named no expiry. */
+  reservationExpiresAt: Date | null;
   deliveryId: string | null;
   cancelReason: string | null;
   createdAt: Date;
@@ -45,6 +52,9 @@ interface OrderRow extends RowDataPacket {
   total_minor: string | number;
   shipping_address: ShippingAddress | string;
   payment_id: string | null;
+  payment_status: string | null;
+  refunded_minor: string | number;
+  reservation_expires_at: Date | null;
   delivery_id: string | null;
   cancel_reason: string | null;
   created_at: Date;
@@ -61,7 +71,12 @@ interface LineRow extends RowDataPacket {
 }
 
 const COLUMNS =
-  "id, user_id, user_email, idempotency_key, status, currency, subtotal_minor, shipping_fee_minor, total_minor, shipping_address, payment_id, delivery_id, cancel_reason, created_at, updated_at";
+  "id, user_id, user_email, idempotency_key, status, currency, subtotal_minor, shipping_fee_minor, total_minor, shipping_address, payment_id, payment_status, refunded_minor, reservation_expires_at, delivery_id, cancel_reason, created_at, updated_at";
+
+/** Payment statuses are stored by name without the enum prefix, like order statuses. */
+const paymentStatusName = (status: PaymentStatus): string | null => (status === PaymentStatus.UNSPECIFIED ? null : PaymentStatus[status]);
+const parsePaymentStatus = (name: string | null): PaymentStatus =>
+  name ? (PaymentStatus[name as keyof typeof PaymentStatus] ?? PaymentStatus.UNSPECIFIED) : PaymentStatus.UNSPECIFIED;
 
 function toRecord(row: OrderRow, lines: LineRow[]): OrderRecord {
   return {
@@ -76,6 +91,9 @@ function toRecord(row: OrderRow, lines: LineRow[]): OrderRecord {
     totalMinor: BigInt(row.total_minor),
     shippingAddress: typeof row.shipping_address === "string" ? (JSON.parse(row.shipping_address) as ShippingAddress) : row.shipping_address,
     paymentId: row.payment_id,
+    paymentStatus: parsePaymentStatus(row.payment_status),
+    refundedMinor: BigInt(row.refunded_minor),
+    reservationExpiresAt: row.reservation_expires_at,
     deliveryId: row.delivery_id,
     cancelReason: row.cancel_reason,
     createdAt: row.created_at,
@@ -119,7 +137,7 @@ export function createOrderStore(pool: Pool) {
     async insert(connection: PoolConnection, order: OrderRecord): Promise<boolean> {
       try {
         await connection.execute(
-          "INSERT INTO orders (id, user_id, user_email, idempotency_key, status, currency, subtotal_minor, shipping_fee_minor, total_minor, shipping_address, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "INSERT INTO orders (id, user_id, user_email, idempotency_key, status, currency, subtotal_minor, shipping_fee_minor, total_minor, shipping_address, reservation_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           [
             order.id,
             order.userId,
@@ -131,6 +149,7 @@ export function createOrderStore(pool: Pool) {
             order.shippingFeeMinor.toString(),
             order.totalMinor.toString(),
             JSON.stringify(order.shippingAddress),
+            order.reservationExpiresAt,
             order.createdAt,
           ],
         );
@@ -184,10 +203,17 @@ export function createOrderStore(pool: Pool) {
     async update(
       connection: PoolConnection,
       id: string,
-      changes: Partial<{ status: OrderStatus; paymentId: string; deliveryId: string; cancelReason: string }>,
+      changes: Partial<{
+        status: OrderStatus;
+        paymentId: string;
+        paymentStatus: PaymentStatus;
+        refundedMinor: bigint;
+        deliveryId: string;
+        cancelReason: string;
+      }>,
     ): Promise<void> {
       const sets: string[] = [];
-      const params: Array<string | number> = [];
+      const params: Array<string | number | null> = [];
       if (changes.status !== undefined) {
         sets.push("status = ?");
         params.push(statusName(changes.status));
@@ -195,6 +221,15 @@ export function createOrderStore(pool: Pool) {
       if (changes.paymentId !== undefined) {
         sets.push("payment_id = ?");
         params.push(changes.paymentId);
+      }
+      if (changes.paymentStatus !== undefined) {
+        sets.push("payment_status = ?");
+        params.push(paymentStatusName(changes.paymentStatus));
+      }
+      if (changes.refundedMinor !== undefined) {
+        // Refund totals only grow: an older total delivered late never lowers it.
+        sets.push("refunded_minor = GREATEST(refunded_minor, ?)");
+        params.push(changes.refundedMinor.toString());
       }
       if (changes.deliveryId !== undefined) {
         sets.push("delivery_id = ?");

@@ -2,7 +2,16 @@ import { OrderCancelledSchema } from "@shopmesh/gen/shopmesh/events/v1/order_eve
 import { on, type EventHandler } from "@shopmesh/platform";
 import type { Payments } from "../payments.js";
 
-/** OrderCancelled -> refund the captured payment, or cancel the intent nobody confirmed. */
-export function orderCancelledHandler(payments: Payments): EventHandler {
-  return on(OrderCancelledSchema, (event, _meta, connection) => payments.onOrderCancelled(connection, event.orderId, event.reason || "cancelled"));
+/**
+ * OrderCancelled -> refund the captured payment (also one captured later), or cancel the
+ * intent nobody confirmed. The provider calls follow the commit (`onProviderWork`).
+ */
+export function orderCancelledHandler(payments: Payments, onProviderWork: () => void): EventHandler {
+  return on(
+    OrderCancelledSchema,
+    async (event, _meta, connection) => {
+      await payments.onOrderCancelled(connection, event.orderId, event.reason || "cancelled");
+    },
+    () => onProviderWork(),
+  );
 }

@@ -1,4 +1,4 @@
-import type { Pool, PoolConnection, RowDataPacket } from "@shopmesh/platform";
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "@shopmesh/platform";
 import type { PaymentState } from "../domain/payment-status.js";
 
 /** A payment as stored. Amounts in minor units. */
@@ -15,6 +15,10 @@ export interface PaymentRecord {
   checkoutUrl: string | null;
   failureReason: string | null;
   refundedMinor: bigint;
+  /** When payment heard that the order was cancelled (OrderCancelled); null while it was not. */
+  orderCancelledAt: Date | null;
+  /** The order's cancel reason, for the refund it causes. */
+  orderCancelReason: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -22,7 +26,7 @@ export interface PaymentRecord {
 type Queryable = Pool | PoolConnection;
 
 const COLUMNS =
-  "id, order_id, user_id, idempotency_key, amount_minor, currency, status, provider_intent_id, client_secret, checkout_url, failure_reason, refunded_minor, created_at, updated_at";
+  "id, order_id, user_id, idempotency_key, amount_minor, currency, status, provider_intent_id, client_secret, checkout_url, failure_reason, refunded_minor, order_cancelled_at, order_cancel_reason, created_at, updated_at";
 
 function toRecord(row: RowDataPacket): PaymentRecord {
   return {
@@ -38,6 +42,8 @@ function toRecord(row: RowDataPacket): PaymentRecord {
     checkoutUrl: (row["checkout_url"] as string | null) ?? null,
     failureReason: (row["failure_reason"] as string | null) ?? null,
     refundedMinor: BigInt(row["refunded_minor"] as number | string),
+    orderCancelledAt: (row["order_cancelled_at"] as Date | null) ?? null,
+    orderCancelReason: (row["order_cancel_reason"] as string | null) ?? null,
     createdAt: row["created_at"] as Date,
     updatedAt: row["updated_at"] as Date,
   };
@@ -92,6 +98,35 @@ export function createPaymentStore(pool: Pool) {
         "UPDATE payments SET status = ?, failure_reason = COALESCE(?, failure_reason), refunded_minor = COALESCE(?, refunded_minor) WHERE id = ?",
         [change.status, change.failureReason ?? null, change.refundedMinor?.toString() ?? null, id],
       );
+    },
+
+    /** Remembers the order's cancellation once (a redelivered OrderCancelled keeps the first). */
+    async markOrderCancelled(connection: PoolConnection, id: string, reason: string): Promise<void> {
+      await connection.execute(
+        "UPDATE payments SET order_cancelled_at = COALESCE(order_cancelled_at, CURRENT_TIMESTAMP(3)), order_cancel_reason = COALESCE(order_cancel_reason, ?) WHERE id = ?",
+        [reason.slice(0, 500), id],
+      );
+    },
+
+    /**
+     * Moves a payment from `from` to `to` in one statement, outside any longer transaction;
+     * false when it was no longer in `from` (a webhook moved it first).
+     */
+    async moveStatus(id: string, from: PaymentState, to: PaymentState, failureReason?: string): Promise<boolean> {
+      const [result] = await pool.execute<ResultSetHeader>(
+        "UPDATE payments SET status = ?, failure_reason = COALESCE(?, failure_reason) WHERE id = ? AND status = ?",
+        [to, failureReason ?? null, id, from],
+      );
+      return result.affectedRows === 1;
+    },
+
+    /** Payments of cancelled orders whose provider intent still waits to be cancelled. */
+    async listIntentsToCancel(limit: number): Promise<PaymentRecord[]> {
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT ${COLUMNS} FROM payments WHERE order_cancelled_at IS NOT NULL AND status = 'REQUIRES_CONFIRMATION' AND provider_intent_id IS NOT NULL ORDER BY order_cancelled_at LIMIT ?`,
+        [limit],
+      );
+      return rows.map(toRecord);
     },
   };
 }

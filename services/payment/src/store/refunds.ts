@@ -1,4 +1,4 @@
-import type { PoolConnection, RowDataPacket } from "@shopmesh/platform";
+import type { Pool, PoolConnection, RowDataPacket } from "@shopmesh/platform";
 
 export interface RefundRecord {
   id: string;
@@ -64,7 +64,18 @@ export const refundStore = {
     await connection.execute("UPDATE refunds SET status = 'SUCCEEDED', provider_refund_id = ? WHERE id = ?", [providerRefundId, id]);
   },
 
-  async attachProviderRefund(connection: PoolConnection, id: string, providerRefundId: string): Promise<void> {
+  async attachProviderRefund(connection: Pool | PoolConnection, id: string, providerRefundId: string): Promise<void> {
     await connection.execute("UPDATE refunds SET provider_refund_id = ? WHERE id = ? AND provider_refund_id IS NULL", [providerRefundId, id]);
+  },
+
+  /** Refunds recorded (REQUESTED) but not yet accepted by the provider, oldest first, with their intent. */
+  async listUnsent(pool: Pool, limit: number): Promise<Array<RefundRecord & { providerIntentId: string | null }>> {
+    const [rows] = await pool.query<RowDataPacket[]>(
+      `SELECT r.id, r.payment_id, r.idempotency_key, r.amount_minor, r.reason, r.status, r.provider_refund_id, p.provider_intent_id
+       FROM refunds r JOIN payments p ON p.id = r.payment_id
+       WHERE r.status = 'REQUESTED' AND r.provider_refund_id IS NULL ORDER BY r.created_at, r.id LIMIT ?`,
+      [limit],
+    );
+    return rows.map((row) => ({ ...toRecord(row), providerIntentId: (row["provider_intent_id"] as string | null) ?? null }));
   },
 };

@@ -54,7 +54,8 @@ export declare type StockChanged = Message<"shopmesh.events.v1.StockChanged"> & 
   available: number;
 
   /**
-   * Why: "set", "adjust: <reason>", "reserved", "released", "committed", "expired".
+   * Why: "set", "adjust: <reason>", "reserved", "released", "committed", "expired",
+   * "returned".
    *
    * @generated from field: string reason = 6;
    */
@@ -230,4 +231,46 @@ export declare type StockCommitted = Message<"shopmesh.events.v1.StockCommitted"
  * Use `create(StockCommittedSchema)` to create a new message.
  */
 export declare const StockCommittedSchema: GenMessage<StockCommitted>;
+
+/**
+ * A cancelled order's committed stock came back: its units are on_hand (and available)
+ * again. Emitted once per order, however often the cancellation is delivered.
+ *
+ * @generated from message shopmesh.events.v1.StockReturned
+ */
+export declare type StockReturned = Message<"shopmesh.events.v1.StockReturned"> & {
+  /**
+   * The order.
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * When the stock was returned.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_time = 2;
+   */
+  occurredTime?: Timestamp | undefined;
+
+  /**
+   * Returned products and quantities.
+   *
+   * @generated from field: repeated shopmesh.inventory.v1.ReservationItem items = 3;
+   */
+  items: ReservationItem[];
+
+  /**
+   * Why, e.g. "order_cancelled: <the order's cancel reason>".
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message shopmesh.events.v1.StockReturned.
+ * Use `create(StockReturnedSchema)` to create a new message.
+ */
+export declare const StockReturnedSchema: GenMessage<StockReturned>;
 

@@ -99,7 +99,8 @@ export declare const OrderPlacedSchema: GenMessage<OrderPlaced>;
 
 /**
  * An order's status changed. Emitted for every transition, including to CANCELLED (then
- * OrderCancelled follows with the cancellation details).
+ * OrderCancelled follows with the cancellation details). inventory commits the reservation
+ * on new_status PAID and releases it on PAYMENT_FAILED; delivery assigns on PAID.
  *
  * @generated from message shopmesh.events.v1.OrderStatusChanged
  */
@@ -161,8 +162,10 @@ export declare type OrderStatusChanged = Message<"shopmesh.events.v1.OrderStatus
 export declare const OrderStatusChangedSchema: GenMessage<OrderStatusChanged>;
 
 /**
- * An order was cancelled (by the customer, an admin or the sweeper). inventory releases the
- * reservation; payment refunds the payment if it succeeded, or cancels the intent.
+ * An order was cancelled (by the customer, an admin, the sweeper, or because its payment
+ * came too late). inventory releases the reservation, or returns the stock when it was
+ * committed; payment refunds the payment if it succeeded (also if it succeeds later), or
+ * cancels the intent.
  *
  * @generated from message shopmesh.events.v1.OrderCancelled
  */

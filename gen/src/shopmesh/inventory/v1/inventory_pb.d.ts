@@ -5,8 +5,10 @@
 // Inventory: stock levels and order reservations.
 //
 // available = on_hand - reserved. A checkout reserves stock for its order (with a TTL);
-// payment success commits the reservation (on_hand and reserved both drop), cancellation
-// or payment failure releases it, and a sweeper expires reservations past `expire_time`.
+// inventory itself reacts to the order's events: the order becoming PAID commits the
+// reservation (on_hand and reserved both drop), payment failure or cancellation releases
+// it, cancelling an order whose stock was committed returns the units to on_hand, and a
+// sweeper expires reservations past `expire_time`.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
@@ -523,6 +525,13 @@ export enum ReservationState {
    * @generated from enum value: RESERVATION_STATE_EXPIRED = 4;
    */
   EXPIRED = 4,
+
+  /**
+   * Committed, then its order was cancelled: the units went back to on_hand.
+   *
+   * @generated from enum value: RESERVATION_STATE_RETURNED = 5;
+   */
+  RETURNED = 5,
 }
 
 /**
@@ -595,8 +604,9 @@ export declare const InventoryService: GenService<{
     output: typeof ReserveStockResponseSchema;
   },
   /**
-   * Releases an active reservation (order cancelled or payment failed). Releasing a
-   * released or expired reservation succeeds and changes nothing.
+   * Releases an active reservation. The checkout saga does not need it (inventory releases
+   * on the order's events); it is for operators. Releasing a released, expired or returned
+   * reservation succeeds and changes nothing.
    * Errors: NOT_FOUND, FAILED_PRECONDITION for a committed reservation.
    * Emits StockReservationReleased.
    *
@@ -608,9 +618,10 @@ export declare const InventoryService: GenService<{
     output: typeof ReleaseReservationResponseSchema;
   },
   /**
-   * Commits an active reservation (payment succeeded): the stock leaves the warehouse.
+   * Commits an active reservation: the stock leaves the warehouse. The checkout saga does
+   * not need it (inventory commits when the order becomes PAID); it is for operators.
    * Committing a committed reservation succeeds and changes nothing.
-   * Errors: NOT_FOUND, FAILED_PRECONDITION for a released or expired reservation.
+   * Errors: NOT_FOUND, FAILED_PRECONDITION for a released, expired or returned reservation.
    * Emits StockCommitted.
    *
    * @generated from rpc shopmesh.inventory.v1.InventoryService.CommitReservation

@@ -6,15 +6,17 @@
 //
 // PlaceOrder re-prices the caller's cart, reserves stock (inventory), writes the order
 // PENDING together with OrderPlaced, creates a payment intent (payment) and returns at once.
-// Events then move the order: PaymentSucceeded -> PAID, PaymentFailed -> PAYMENT_FAILED,
-// delivery status changes -> PACKED / SHIPPED / DELIVERED.
+// Events then move the order: PaymentSucceeded -> PAID (or CANCELLED when it came after the
+// payment deadline or the reservation's expiry), PaymentFailed -> PAYMENT_FAILED, delivery
+// status changes -> PACKED / SHIPPED / DELIVERED. After PlaceOrder, order calls no other
+// service: inventory and payment react to order's events themselves.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { Money } from "../../type/v1/money_pb.js";
 import type { PostalAddress } from "../../type/v1/address_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Payment } from "../../payment/v1/payment_pb.js";
+import type { Payment, PaymentStatus } from "../../payment/v1/payment_pb.js";
 
 /**
  * Describes the file shopmesh/order/v1/order.proto.
@@ -117,6 +119,23 @@ export declare type Order = Message<"shopmesh.order.v1.Order"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 13;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * The payment's status as order last heard it from payment's events (PaymentSucceeded,
+   * PaymentFailed, PaymentRefunded); UNSPECIFIED until the first of them. A payment that
+   * completes after its order was cancelled shows SUCCEEDED, then REFUNDED.
+   *
+   * @generated from field: shopmesh.payment.v1.PaymentStatus payment_status = 14;
+   */
+  paymentStatus: PaymentStatus;
+
+  /**
+   * Money given back to the customer so far (payment's PaymentRefunded): after cancelling a
+   * paid order, or for a payment that completed too late. Unset when nothing was refunded.
+   *
+   * @generated from field: shopmesh.type.v1.Money refunded = 15;
+   */
+  refunded?: Money | undefined;
 };
 
 /**
@@ -557,8 +576,9 @@ export declare const OrderService: GenService<{
     output: typeof ListOrdersResponseSchema;
   },
   /**
-   * Cancels an order that has not shipped: releases its stock and, when it was paid, has it
-   * refunded (payment reacts to OrderCancelled). Cancelling a cancelled order succeeds.
+   * Cancels an order that has not shipped. Inventory reacts to OrderCancelled (releases the
+   * reservation, or returns the stock of a paid order) and so does payment (refunds a paid
+   * order, shown later in `refunded`). Cancelling a cancelled order succeeds.
    * Owner or admins. Errors: FAILED_PRECONDITION once shipped. Emits OrderCancelled.
    *
    * @generated from rpc shopmesh.order.v1.OrderService.CancelOrder

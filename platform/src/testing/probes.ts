@@ -1,0 +1,31 @@
+import * as grpc from "@grpc/grpc-js";
+import { service as healthService } from "grpc-health-check";
+
+type HealthStatus = "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
+
+interface HealthClient extends grpc.Client {
+  Check(request: { service: string }, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response?: { status: HealthStatus }) => void): void;
+}
+const HealthClient = grpc.makeGenericClientConstructor(healthService as unknown as grpc.ServiceDefinition, "Health") as unknown as new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+) => HealthClient;
+
+/** What `grpc.health.v1.Health/Check` answers for `service` ("" is the whole server), as a kubelet probe asks it. */
+export async function grpcHealthStatus(port: number, service = ""): Promise<HealthStatus> {
+  const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    return await new Promise<HealthStatus>((resolve, reject) =>
+      client.Check({ service }, { deadline: Date.now() + 5_000 }, (err, response) => (err ? reject(err) : resolve(response!.status))),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/** The HTTP status of `GET /readyz` (200 ready, 503 not), as a compose health check asks it. */
+export async function readyzStatus(port: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
+  await response.arrayBuffer();
+  return response.status;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Writes the files generated from the topology (platform/src/topology.ts):
+//   node tools/topology-gen/dist/main.js           docs/ports.md, scripts/infra/topics.txt, ops/prometheus/prometheus.yml
+//   node tools/topology-gen/dist/main.js --check   exit 1 naming every committed file that differs
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generatedFiles } from "./render.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+function main(args: string[]): number {
+  const check = args.includes("--check");
+  let stale = 0;
+  for (const file of generatedFiles()) {
+    const path = join(REPO_ROOT, file.path);
+    if (check) {
+      let current = "";
+      try {
+        current = readFileSync(path, "utf8");
+      } catch {
+        // missing counts as stale
+      }
+      if (current !== file.text) {
+        process.stderr.write(`${file.path} is stale: run npm run topology:generate\n`);
+        stale++;
+      }
+    } else {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, file.text);
+      process.stdout.write(`wrote ${file.path}\n`);
+    }
+  }
+  return stale > 0 ? 1 : 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
