@@ -1,14 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import mysql from "mysql2/promise";
-import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
-import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { DeliveryService, DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
-import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
-import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { OrderService, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { connectClient, eventually, TEST_MYSQL, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
+import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
+import { eventually, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
 import { startMesh, type Mesh } from "./mesh.js";
+import { address, CARD_DECLINED, CARD_OK, openShop, type Shop } from "./shop.js";
 
 /**
  * The checkout saga end to end, every service a real process on the real MariaDB, Redis,
@@ -16,100 +12,13 @@ import { startMesh, type Mesh } from "./mesh.js";
  * webhook, PaidPayment events, stock commit, courier assignment, emails, delivery.
  */
 const SERVICES = ["identity", "catalog", "inventory", "cart", "order", "payment", "payment-provider-sim", "delivery", "notification"];
-const MAILPIT = `http://127.0.0.1:${process.env["MAILPIT_UI_PORT"] ?? 8025}`;
-const CARD_OK = "4242424242424242";
-const CARD_DECLINED = "4000000000000002";
-const address = { recipientName: "Jane Shopper", line1: "1 Invalidenstr.", city: "Berlin", postalCode: "10115", countryCode: "DE" };
-
 let mesh: Mesh;
-let adminToken: string;
-let categoryId: string;
-
-const client = <S extends Parameters<typeof connectClient>[0]>(service: S, name: string, token?: string) =>
-  connectClient(service, mesh.ports[name]!, token ? { token } : {});
-
-async function newCustomer() {
-  const email = `shopper-${randomBytes(5).toString("hex")}@example.com`;
-  const { tokens, user } = await client(IdentityService, "identity").register({ email, password: "correct horse battery", displayName: "Jane Shopper" });
-  const token = tokens!.accessToken;
-  return { email, userId: user!.id, token, cart: client(CartService, "cart", token), orders: client(OrderService, "order", token) };
-}
-
-async function newProduct(priceMinor: bigint, units: number) {
-  const sku = `E2E-${randomBytes(5).toString("hex").toUpperCase()}`;
-  const { product } = await client(CatalogService, "catalog", adminToken).createProduct({
-    product: { sku, name: `Test kettle ${sku}`, description: "Boils water.", categoryId, price: { currency: "EUR", amountMinor: priceMinor } },
-  });
-  await client(InventoryService, "inventory", adminToken).setStock({ productId: product!.id, onHand: units });
-  return product!.id;
-}
-
-async function stockOf(productId: string) {
-  return (await client(InventoryService, "inventory").getStock({ productId })).stockLevel!;
-}
-
-async function orderIn(orders: Awaited<ReturnType<typeof newCustomer>>["orders"], orderId: string, status: OrderStatus) {
-  return eventually(
-    async () => {
-      const { order } = await orders.getOrder({ orderId });
-      return order?.status === status ? order : undefined;
-    },
-    { timeoutMs: 30_000, what: `order ${orderId} ${OrderStatus[status]}` },
-  );
-}
-
-async function confirmAtProvider(intentId: string, cardNumber: string): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${mesh.ports["payment-provider-sim"]}/v1/payment_intents/${intentId}/confirm`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ card_number: cardNumber }),
-  });
-  expect(response.status).toBeLessThan(300);
-}
-
-async function setProviderBehaviour(behaviour: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${mesh.ports["payment-provider-sim"]}/v1/test/behaviour`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(behaviour),
-  });
-  expect(response.status).toBeLessThan(300);
-}
-
-/** Subjects of the emails Mailpit holds for `to`. */
-async function emailsTo(to: string): Promise<string[]> {
-  const response = await fetch(`${MAILPIT}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=100`);
-  const body = (await response.json()) as { messages: Array<{ Subject: string }> };
-  return body.messages.map((message) => message.Subject);
-}
-
-async function query<T>(service: string, sql: string, params: unknown[]): Promise<T[]> {
-  const connection = await mysql.createConnection({ ...TEST_MYSQL, database: mesh.databases[service]! });
-  try {
-    const [rows] = await connection.query(sql, params);
-    return rows as T[];
-  } finally {
-    await connection.end();
-  }
-}
-
-async function checkout(customer: Awaited<ReturnType<typeof newCustomer>>, productId: string, quantity: number) {
-  await customer.cart.addItem({ productId, quantity });
-  const { order, payment } = await customer.orders.placeOrder({ idempotencyKey: `e2e-${randomBytes(6).toString("hex")}`, shippingAddress: address });
-  expect(order?.status).toBe(OrderStatus.PENDING);
-  expect(payment?.providerIntentId).toBeTruthy();
-  return { order: order!, payment: payment! };
-}
+let shop: Shop;
 
 beforeAll(async () => {
   mesh = await startMesh(SERVICES);
-  const login = await client(IdentityService, "identity").login({ email: "admin@shopmesh.local", password: "admin-password" });
-  adminToken = login.tokens!.accessToken;
-  const { category } = await client(CatalogService, "catalog", adminToken).createCategory({
-    category: { slug: `kitchen-${randomBytes(3).toString("hex")}`, name: "Kitchen" },
-  });
-  categoryId = category!.id;
-  await client(DeliveryService, "delivery", adminToken).createPartner({
+  shop = await openShop(mesh);
+  await shop.client(DeliveryService, "delivery", shop.adminToken).createPartner({
     partner: {
       name: "Berlin Bikes",
       contactEmail: "dispatch@berlin-bikes.example",
@@ -126,18 +35,18 @@ afterAll(async () => {
 }, 60_000);
 
 test("happy path: order PAID, stock decremented once, courier assigned, customer emailed, delivered", async () => {
-  const customer = await newCustomer();
-  const productId = await newProduct(2499n, 5);
-  const { order, payment } = await checkout(customer, productId, 2);
+  const customer = await shop.newCustomer();
+  const productId = await shop.newProduct(2499n, 5);
+  const { order, payment } = await shop.checkout(customer, productId, 2);
   expect(order.total?.amountMinor).toBe(BigInt(2 * 2499 + 499));
-  expect((await stockOf(productId)).reserved).toBe(2);
+  expect((await shop.stockOf(productId)).reserved).toBe(2);
 
-  await confirmAtProvider(payment.providerIntentId, CARD_OK);
-  await orderIn(customer.orders, order.id, OrderStatus.PAID);
+  await shop.confirmAtProvider(payment.providerIntentId, CARD_OK);
+  await shop.orderIn(customer, order.id, OrderStatus.PAID);
   // inventory commits on the PAID event, a moment after the order shows it.
   const stock = await eventually(
     async () => {
-      const level = await stockOf(productId);
+      const level = await shop.stockOf(productId);
       return level.reserved === 0 ? level : undefined;
     },
     { what: "stock committed" },
@@ -151,48 +60,48 @@ test("happy path: order PAID, stock decremented once, courier assigned, customer
     },
     { timeoutMs: 30_000, what: "courier assigned" },
   );
-  await eventually(async () => ((await emailsTo(customer.email)).some((subject) => subject.startsWith("Payment confirmed")) ? true : undefined), {
+  await eventually(async () => ((await shop.emailsTo(customer.email)).some((subject) => subject.startsWith("Payment confirmed")) ? true : undefined), {
     timeoutMs: 30_000,
     what: "payment confirmation email",
   });
 
-  const courier = client(DeliveryService, "delivery", adminToken);
+  const courier = shop.client(DeliveryService, "delivery", shop.adminToken);
   for (const status of [DeliveryStatus.PICKED_UP, DeliveryStatus.IN_TRANSIT, DeliveryStatus.DELIVERED]) {
     await courier.updateDeliveryStatus({ deliveryId: assigned.deliveryId, status });
   }
-  await orderIn(customer.orders, order.id, OrderStatus.DELIVERED);
-  expect((await stockOf(productId)).onHand).toBe(3);
+  await shop.orderIn(customer, order.id, OrderStatus.DELIVERED);
+  expect((await shop.stockOf(productId)).onHand).toBe(3);
 }, 120_000);
 
 test("a declined card: PAYMENT_FAILED, the reservation released, the customer told", async () => {
-  const customer = await newCustomer();
-  const productId = await newProduct(999n, 3);
-  const { order, payment } = await checkout(customer, productId, 1);
-  await confirmAtProvider(payment.providerIntentId, CARD_DECLINED);
-  await orderIn(customer.orders, order.id, OrderStatus.PAYMENT_FAILED);
+  const customer = await shop.newCustomer();
+  const productId = await shop.newProduct(999n, 3);
+  const { order, payment } = await shop.checkout(customer, productId, 1);
+  await shop.confirmAtProvider(payment.providerIntentId, CARD_DECLINED);
+  await shop.orderIn(customer, order.id, OrderStatus.PAYMENT_FAILED);
   const stock = await eventually(
     async () => {
-      const level = await stockOf(productId);
+      const level = await shop.stockOf(productId);
       return level.reserved === 0 ? level : undefined;
     },
     { what: "reservation released" },
   );
   expect([stock.onHand, stock.reserved, stock.available]).toEqual([3, 0, 3]);
-  await eventually(async () => ((await emailsTo(customer.email)).some((subject) => subject.startsWith("Payment failed")) ? true : undefined), {
+  await eventually(async () => ((await shop.emailsTo(customer.email)).some((subject) => subject.startsWith("Payment failed")) ? true : undefined), {
     timeoutMs: 30_000,
     what: "payment failed email",
   });
 }, 120_000);
 
 test("the provider sends the webhook three times and out of order: one ledger entry set, one success, one stock decrement, one email", async () => {
-  const customer = await newCustomer();
-  const productId = await newProduct(1500n, 4);
-  const { order, payment } = await checkout(customer, productId, 1);
-  await setProviderBehaviour({ duplicate_webhooks: 3, out_of_order: true });
+  const customer = await shop.newCustomer();
+  const productId = await shop.newProduct(1500n, 4);
+  const { order, payment } = await shop.checkout(customer, productId, 1);
+  await shop.setProviderBehaviour({ duplicate_webhooks: 3, out_of_order: true });
   try {
-    await confirmAtProvider(payment.providerIntentId, CARD_OK);
-    await orderIn(customer.orders, order.id, OrderStatus.PAID);
-    await eventually(async () => ((await emailsTo(customer.email)).some((subject) => subject.startsWith("Payment confirmed")) ? true : undefined), {
+    await shop.confirmAtProvider(payment.providerIntentId, CARD_OK);
+    await shop.orderIn(customer, order.id, OrderStatus.PAID);
+    await eventually(async () => ((await shop.emailsTo(customer.email)).some((subject) => subject.startsWith("Payment confirmed")) ? true : undefined), {
       timeoutMs: 30_000,
       what: "payment confirmation email",
     });
@@ -207,45 +116,47 @@ test("the provider sends the webhook three times and out of order: one ledger en
       { timeoutMs: 30_000, what: "all duplicate webhooks delivered" },
     );
   } finally {
-    await setProviderBehaviour({});
+    await shop.setProviderBehaviour({});
   }
-  const groups = await query<{ n: number }>("payment", "SELECT COUNT(DISTINCT entry_group_id) AS n FROM ledger_entries WHERE payment_id = ?", [payment.id]);
+  const groups = await shop.query<{ n: number }>("payment", "SELECT COUNT(DISTINCT entry_group_id) AS n FROM ledger_entries WHERE payment_id = ?", [
+    payment.id,
+  ]);
   expect(Number(groups[0]!.n)).toBe(1);
-  const sums = await query<{ total: string }>("payment", "SELECT COALESCE(SUM(amount_minor), 0) AS total FROM ledger_entries WHERE payment_id = ?", [
+  const sums = await shop.query<{ total: string }>("payment", "SELECT COALESCE(SUM(amount_minor), 0) AS total FROM ledger_entries WHERE payment_id = ?", [
     payment.id,
   ]);
   expect(Number(sums[0]!.total)).toBe(0);
-  const succeeded = await query<{ n: number }>(
+  const succeeded = await shop.query<{ n: number }>(
     "payment",
     "SELECT COUNT(*) AS n FROM outbox WHERE event_type = 'shopmesh.events.v1.PaymentSucceeded' AND event_key = ?",
     [order.id],
   );
   expect(Number(succeeded[0]!.n)).toBe(1);
-  await eventually(async () => ((await stockOf(productId)).reserved === 0 ? true : undefined), { what: "stock committed" });
-  expect((await stockOf(productId)).onHand).toBe(3);
-  expect((await emailsTo(customer.email)).filter((subject) => subject.startsWith("Payment confirmed"))).toHaveLength(1);
+  await eventually(async () => ((await shop.stockOf(productId)).reserved === 0 ? true : undefined), { what: "stock committed" });
+  expect((await shop.stockOf(productId)).onHand).toBe(3);
+  expect((await shop.emailsTo(customer.email)).filter((subject) => subject.startsWith("Payment confirmed"))).toHaveLength(1);
 }, 120_000);
 
 test("the order relay dies after the commit and before publishing: after a restart the event is delivered exactly once", async () => {
-  const customer = await newCustomer();
-  const productId = await newProduct(700n, 2);
+  const customer = await shop.newCustomer();
+  const productId = await shop.newProduct(700n, 2);
   await mesh.processes.get("order")!.stop();
   await mesh.start("order", { OUTBOX_RELAY_ENABLED: "false" });
-  const { order } = await checkout(customer, productId, 1);
-  const pending = await query<{ n: number }>("order", "SELECT COUNT(*) AS n FROM outbox WHERE event_key = ? AND published_at IS NULL", [order.id]);
+  const { order } = await shop.checkout(customer, productId, 1);
+  const pending = await shop.query<{ n: number }>("order", "SELECT COUNT(*) AS n FROM outbox WHERE event_key = ? AND published_at IS NULL", [order.id]);
   expect(Number(pending[0]!.n)).toBe(1);
 
   await mesh.processes.get("order")!.kill(); // the crash
   await mesh.start("order");
   await eventually(
     async () => {
-      const rows = await query<{ n: number }>("order", "SELECT COUNT(*) AS n FROM outbox WHERE event_key = ? AND published_at IS NULL", [order.id]);
+      const rows = await shop.query<{ n: number }>("order", "SELECT COUNT(*) AS n FROM outbox WHERE event_key = ? AND published_at IS NULL", [order.id]);
       return Number(rows[0]!.n) === 0 ? true : undefined;
     },
     { what: "outbox drained after restart" },
   );
   // Downstream effect of OrderPlaced, applied once: the "order received" email.
-  await eventually(async () => ((await emailsTo(customer.email)).some((subject) => subject.startsWith("We received your order")) ? true : undefined), {
+  await eventually(async () => ((await shop.emailsTo(customer.email)).some((subject) => subject.startsWith("We received your order")) ? true : undefined), {
     timeoutMs: 30_000,
     what: "order received email",
   });
@@ -253,7 +164,7 @@ test("the order relay dies after the commit and before publishing: after a resta
   // key. Once notification has queued that email, a second copy of OrderPlaced has been consumed too.
   await customer.orders.cancelOrder({ orderId: order.id });
   const queuedTemplates = async () =>
-    (await query<{ template_key: string }>("notification", "SELECT template_key FROM notifications WHERE recipient = ?", [customer.email])).map(
+    (await shop.query<{ template_key: string }>("notification", "SELECT template_key FROM notifications WHERE recipient = ?", [customer.email])).map(
       (row) => row.template_key,
     );
   await eventually(async () => ((await queuedTemplates()).includes("order.cancelled") ? true : undefined), {
@@ -261,12 +172,12 @@ test("the order relay dies after the commit and before publishing: after a resta
     what: "the marker's email queued",
   });
   expect((await queuedTemplates()).filter((template) => template === "order.placed")).toHaveLength(1);
-  expect((await emailsTo(customer.email)).filter((subject) => subject.startsWith("We received your order"))).toHaveLength(1);
+  expect((await shop.emailsTo(customer.email)).filter((subject) => subject.startsWith("We received your order"))).toHaveLength(1);
 }, 120_000);
 
 test("PlaceOrder retried with the same key returns the same order; two customers racing for the last unit: one wins, one gets FAILED_PRECONDITION", async () => {
-  const first = await newCustomer();
-  const productId = await newProduct(1200n, 1);
+  const first = await shop.newCustomer();
+  const productId = await shop.newProduct(1200n, 1);
   await first.cart.addItem({ productId, quantity: 1 });
   const key = `e2e-${randomBytes(6).toString("hex")}`;
   const once = await first.orders.placeOrder({ idempotencyKey: key, shippingAddress: address });
@@ -275,9 +186,9 @@ test("PlaceOrder retried with the same key returns the same order; two customers
   expect(again.payment?.id).toBe(once.payment?.id);
   await first.orders.cancelOrder({ orderId: once.order!.id });
   // inventory releases the reservation on OrderCancelled.
-  await eventually(async () => ((await stockOf(productId)).available === 1 ? true : undefined), { what: "reservation released" });
+  await eventually(async () => ((await shop.stockOf(productId)).available === 1 ? true : undefined), { what: "reservation released" });
 
-  const racers = await Promise.all([newCustomer(), newCustomer()]);
+  const racers = await Promise.all([shop.newCustomer(), shop.newCustomer()]);
   for (const racer of racers) await racer.cart.addItem({ productId, quantity: 1 });
   const results = await Promise.allSettled(
     racers.map((racer) => racer.orders.placeOrder({ idempotencyKey: `race-${randomBytes(6).toString("hex")}`, shippingAddress: address })),
@@ -287,5 +198,5 @@ test("PlaceOrder retried with the same key returns the same order; two customers
   expect(won).toHaveLength(1);
   expect(lost).toHaveLength(1);
   expect(ConnectError.from(lost[0]!.reason).code).toBe(Code.FailedPrecondition);
-  expect((await stockOf(productId)).available).toBe(0);
+  expect((await shop.stockOf(productId)).available).toBe(0);
 }, 120_000);

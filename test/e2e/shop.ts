@@ -11,6 +11,7 @@ import type { Mesh } from "./mesh.js";
 
 export const CARD_OK = "4242424242424242";
 export const CARD_DECLINED = "4000000000000002";
+const MAILPIT = `http://127.0.0.1:${process.env["MAILPIT_UI_PORT"] ?? 8025}`;
 export const address = { recipientName: "Jane Shopper", line1: "1 Invalidenstr.", city: "Berlin", postalCode: "10115", countryCode: "DE" };
 
 /** A Connect client of one of the mesh's services, as the storefront (with a token) or anyone. */
@@ -96,6 +97,10 @@ export async function openShop(mesh: Mesh) {
 
     orderWhere,
 
+    /** Waits until the order reaches `status` (30 s), and returns it. */
+    orderIn: (customer: Customer, orderId: string, status: OrderStatus) =>
+      orderWhere(customer, orderId, OrderStatus[status], (order) => order.status === status),
+
     /** Puts `quantity` of the product in the cart and places the order; it is PENDING with a provider intent. */
     async checkout(customer: Customer, productId: string, quantity: number) {
       await customer.cart.addItem({ productId, quantity });
@@ -113,6 +118,23 @@ export async function openShop(mesh: Mesh) {
         body: JSON.stringify({ card_number: cardNumber }),
       });
       expect(response.status).toBeLessThan(300);
+    },
+
+    /** Tells the provider simulator how to misbehave (duplicate or reorder webhooks…); `{}` resets it. */
+    async setProviderBehaviour(behaviour: Record<string, unknown>): Promise<void> {
+      const response = await fetch(`http://127.0.0.1:${mesh.ports["payment-provider-sim"]}/v1/test/behaviour`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(behaviour),
+      });
+      expect(response.status).toBeLessThan(300);
+    },
+
+    /** Subjects of the emails Mailpit holds for `to` (a recipient the test made up, so only its own). */
+    async emailsTo(to: string): Promise<string[]> {
+      const response = await fetch(`${MAILPIT}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=100`);
+      const body = (await response.json()) as { messages: Array<{ Subject: string }> };
+      return body.messages.map((message) => message.Subject);
     },
 
     query,

@@ -118,7 +118,8 @@ export async function createTopicsWithLeaders(
   const deadline = Date.now() + timeoutMs;
   await admin.connect();
   try {
-    await admin.createTopics({ topics: named });
+    // waitForLeaders (on by default) would give up on the first UNKNOWN_TOPIC_OR_PARTITION: the loop below waits instead.
+    await admin.createTopics({ topics: named, waitForLeaders: false, timeout: timeoutMs });
     for (;;) {
       const ready = await admin.fetchTopicMetadata({ topics: names }).then(
         ({ topics: found }) =>

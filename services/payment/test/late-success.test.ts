@@ -15,15 +15,13 @@ import {
   dropDatabase,
   eventually,
   grpcClient,
-  spawnService,
   TEST_MYSQL,
   testDatabaseName,
-  testLogger,
   type EventPublisher,
   type SpawnedService,
 } from "@shopmesh/platform/testing";
-import { buildPayment, type PaymentApp } from "../src/app.js";
-import { loadPaymentConfig } from "../src/config.js";
+import type { PaymentApp } from "../src/app.js";
+import { startPaymentWithSimulator } from "./support.js";
 import { SIGNATURE_HEADER } from "../src/domain/webhook-signature.js";
 
 // Needs `npx tsc -b tsconfig.build.json` first: the provider simulator runs as a real process.
@@ -94,26 +92,14 @@ function createWebhookGate() {
 beforeAll(async () => {
   gate = createWebhookGate();
   const gatePort = await gate.listen();
-  simulator = await spawnService(
-    "payment-provider-sim",
-    {
-      PAYMENT_WEBHOOK_URL: `http://127.0.0.1:${gatePort}/webhooks/provider`,
-      PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      PAYMENT_WEBHOOK_INITIAL_BACKOFF_MS: "100",
-    },
-    { portEnv: "PAYMENT_SIM_PORT" },
-  );
-  simulatorUrl = `http://127.0.0.1:${simulator.port}`;
   const tokens = await createTestTokens();
-  const config = loadPaymentConfig({
-    ...process.env,
-    NODE_ENV: "test",
-    PAYMENT_DATABASE: database,
-    PAYMENT_PROVIDER_URL: simulatorUrl,
-    PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-  });
-  app = await buildPayment(config, testLogger("payment"), { verifier: tokens.verifier });
-  port = await app.server.listen(0, "127.0.0.1");
+  ({ app, port, simulator, simulatorUrl } = await startPaymentWithSimulator({
+    database,
+    webhookSecret: WEBHOOK_SECRET,
+    webhookUrl: `http://127.0.0.1:${gatePort}/webhooks/provider`,
+    port: 0,
+    verifier: tokens.verifier,
+  }));
   gate.target(`http://127.0.0.1:${port}/webhooks/provider`);
   db = await mysql.createConnection({ ...TEST_MYSQL, database });
   events = await createEventPublisher("/shopmesh/order");

@@ -15,16 +15,14 @@ import {
   eventually,
   freePort,
   grpcClient,
-  spawnService,
   TEST_MYSQL,
   testDatabaseName,
   testGroupId,
   testKafka,
-  testLogger,
   type SpawnedService,
 } from "@shopmesh/platform/testing";
-import { buildPayment, type PaymentApp } from "../src/app.js";
-import { loadPaymentConfig } from "../src/config.js";
+import type { PaymentApp } from "../src/app.js";
+import { startPaymentWithSimulator } from "./support.js";
 import { signWebhook } from "../src/domain/webhook-signature.js";
 
 // Needs `npx tsc -b tsconfig.build.json` first: the provider simulator runs as a real process.
@@ -51,26 +49,14 @@ const seen: SeenEvent[] = [];
 beforeAll(async () => {
   tokens = await createTestTokens();
   port = await freePort();
-  simulator = await spawnService(
-    "payment-provider-sim",
-    {
-      PAYMENT_WEBHOOK_URL: `http://127.0.0.1:${port}/webhooks/provider`,
-      PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      PAYMENT_WEBHOOK_INITIAL_BACKOFF_MS: "100",
-      PAYMENT_SIM_SLOW_CARD_DELAY_MS: "300",
-    },
-    { portEnv: "PAYMENT_SIM_PORT" },
-  );
-  simulatorUrl = `http://127.0.0.1:${simulator.port}`;
-  const config = loadPaymentConfig({
-    ...process.env,
-    NODE_ENV: "test",
-    PAYMENT_DATABASE: database,
-    PAYMENT_PROVIDER_URL: simulatorUrl,
-    PAYMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-  });
-  app = await buildPayment(config, testLogger("payment"), { verifier: tokens.verifier });
-  await app.server.listen(port, "127.0.0.1");
+  ({ app, simulator, simulatorUrl } = await startPaymentWithSimulator({
+    database,
+    webhookSecret: WEBHOOK_SECRET,
+    webhookUrl: `http://127.0.0.1:${port}/webhooks/provider`,
+    port,
+    verifier: tokens.verifier,
+    simulatorEnv: { PAYMENT_SIM_SLOW_CARD_DELAY_MS: "300" },
+  }));
   db = await mysql.createConnection({ ...TEST_MYSQL, database });
 
   const kafka = testKafka("payment-test");
