@@ -219,6 +219,7 @@ const infrastructure = {
   otlpHttp: { port: 4318, env: "OTLP_HTTP_PORT", host: "jaeger", label: "OTLP HTTP" },
   mailpitUi: { port: 8025, env: "MAILPIT_UI_PORT", host: "mailpit", label: "Mailpit UI+API" },
   smtp: { port: 1025, env: "SMTP_PORT", host: "mailpit", label: "Mailpit SMTP" },
+  toxiproxyApi: { port: 8474, env: "TOXIPROXY_PORT", host: "toxiproxy", label: "Toxiproxy API (fault tests)" },
 } as const satisfies Record<string, InfraSpec>;
 
 export type InfraName = keyof typeof infrastructure;

@@ -20,6 +20,7 @@ import {
   type RowDataPacket,
 } from "@shopmesh/platform";
 import {
+  createProxy,
   createTopicsWithLeaders,
   currentTestNamespace,
   dropDatabase,
@@ -158,12 +159,13 @@ describe("idempotent consumer, retries and dead letters", () => {
       ],
     });
     await consumer.start();
+    let relay: ReturnType<typeof createOutboxRelay> | undefined;
     try {
       const [goodId] = await appendEvents(1, "good");
       const poisonId = await withTransaction(pool, (connection) =>
         appendToOutbox(connection, { topic, key: "poison", schema: StockLowSchema, event: buildStockLow("poison") }),
       );
-      const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/platform-test" });
+      relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/platform-test" });
       await relay.drainOnce();
       // Redeliver the good event: same ce_id, as Kafka would after a rebalance.
       await pool.query("UPDATE outbox SET published_at = NULL WHERE id = ?", [goodId]);
@@ -195,8 +197,59 @@ describe("idempotent consumer, retries and dead letters", () => {
       expect(await replayDeadLetters(kafka, topic, { eventId: poisonId })).toEqual([poisonId]);
       await eventually(async () => ((await effectsOf("poison")) === 1 ? true : undefined), { what: "replayed event applied" });
     } finally {
+      // The relay holds the database's relay lock until stopped.
+      await relay?.stop();
       await consumer.stop();
       await producer.disconnect();
+    }
+  });
+});
+
+describe("consumer and an unreachable database", () => {
+  test("the database away for longer than the retry budget: the consumer waits for it, applies the event once and dead-letters nothing", async () => {
+    const proxy = await createProxy("platform-mysql", `${TEST_MYSQL.host}:${TEST_MYSQL.port}`);
+    const throughProxy = await createMysqlPool({ ...TEST_MYSQL, host: "127.0.0.1", port: proxy.port, database, poolSize: 2 });
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    let retries = 0;
+    const consumer = createEventConsumer({
+      kafka,
+      pool: throughProxy,
+      logger,
+      producer,
+      groupId: testGroupId("shopmesh.platform-test.outage"),
+      topics: [topic],
+      startAt: "end",
+      maxAttempts: 3,
+      initialBackoffMs: 20,
+      onRetry: () => void retries++,
+      handlers: [
+        on(StockLowSchema, async (event, meta, connection) => {
+          await connection.execute("INSERT INTO effects (event_id, product_id) VALUES (?, ?)", [meta.id, event.productId]);
+        }),
+      ],
+    });
+    await consumer.start();
+    try {
+      await proxy.cut();
+      const [eventId] = await appendEvents(1, "outage");
+      const relay = createOutboxRelay({ pool, producer, logger, source: "/shopmesh/platform-test" });
+      expect(await relay.drainOnce()).toBe(1);
+      await relay.stop();
+      // Well past the 3 attempts a failing handler gets: an outage must not spend them.
+      await eventually(async () => (retries >= 6 ? true : undefined), { what: "the consumer retrying through the outage" });
+      await proxy.heal();
+      const effects = async () => {
+        const [rows] = await pool.query<Array<{ n: number } & RowDataPacket>>("SELECT COUNT(*) AS n FROM effects WHERE event_id = ?", [eventId]);
+        return Number(rows[0]!.n);
+      };
+      await eventually(async () => ((await effects()) === 1 ? true : undefined), { timeoutMs: 20_000, what: "the event applied once the database is back" });
+      expect((await listDeadLetters(kafka, topic)).filter((letter) => letter.eventId === eventId)).toEqual([]);
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+      await throughProxy.end();
+      await proxy.remove();
     }
   });
 });

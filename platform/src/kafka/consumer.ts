@@ -1,11 +1,13 @@
 import { fileURLToPath } from "node:url";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { ExponentialBackoff, handleWhen, retry, wrap } from "cockatiel";
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { Pool, PoolConnection } from "mysql2/promise";
 import type { Logger } from "../logger.js";
-import { isDuplicateKey, withTransaction } from "../db/mysql.js";
+import { isDatabaseUnavailable, isDuplicateKey, withTransaction } from "../db/mysql.js";
 import { runMigrations } from "../db/migrations.js";
+import { failpoint, FAILPOINTS } from "../failpoint.js";
 import { platformMetrics } from "../metrics.js";
 import { deadLetterTopic } from "../topology.js";
 import { CE, decodeEvent, headerString } from "./events.js";
@@ -69,6 +71,7 @@ export interface EventConsumerOptions {
 export { deadLetterTopic };
 
 const tracer = trace.getTracer("shopmesh.events");
+const describe = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 const headerGetter = {
   keys: (carrier: IHeaders) => Object.keys(carrier),
   get: (carrier: IHeaders, key: string) => headerString(carrier, key),
@@ -85,7 +88,9 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
   const maxAttempts = options.maxAttempts ?? 5;
   const initialBackoffMs = options.initialBackoffMs ?? 200;
   const handlers = new Map(options.handlers.map((handler) => [handler.schema.typeName, handler]));
-  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  // A member that crashed keeps its partitions until its session times out, and a replacement
+  // cannot join (nor its service start) before that: 10 s, not kafkajs's 30 s.
+  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   let stopping = false;
 
   async function applyOnce(handler: EventHandler, message: KafkaMessage, meta: EventMeta): Promise<boolean> {
@@ -105,6 +110,8 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
       await handler.handle(event, meta, connection);
       return true;
     });
+    // A crash here redelivers the event after restart: the processed_events row makes it a no-op.
+    if (applied) failpoint(FAILPOINTS.consumerAfterCommit);
     if (applied) handler.afterCommit?.(event, meta);
     else logger.debug({ event_id: meta.id, type: meta.type }, "duplicate event skipped");
     return applied;
@@ -143,7 +150,7 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
     logger.error({ event_id: meta.id, type: meta.type, topic: meta.topic, attempts, error }, "event dead-lettered");
   }
 
-  async function process(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+  async function process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
     const meta: EventMeta = {
       id: headerString(message.headers, CE.id) ?? `${topic}:${partition}:${message.offset}`,
       type: headerString(message.headers, CE.type) ?? "",
@@ -154,7 +161,12 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
       offset: message.offset,
     };
     const handler = handlers.get(meta.type);
-    if (!handler) return; // not an event this consumer cares about
+    if (!handler) {
+      // A topic carries every event of its aggregate; this consumer reacts to some of them. The
+      // rest are skipped on purpose, and counted, so an event type nobody handles is visible.
+      platformMetrics.eventsProcessed.inc({ group: options.groupId, topic, type: meta.type || "unknown", outcome: "skipped" });
+      return;
+    }
     const parent = propagation.extract(context.active(), message.headers ?? {}, headerGetter);
     const span = tracer.startSpan(
       `${topic} process`,
@@ -173,24 +185,40 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
     );
     try {
       await context.with(trace.setSpan(parent, span), async () => {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            recordOutcome(message, meta, (await applyOnce(handler, message, meta)) ? "applied" : "duplicate");
-            return;
-          } catch (err) {
-            const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-            if (err instanceof PoisonEventError || attempt >= maxAttempts || stopping) {
-              if (stopping && !(err instanceof PoisonEventError) && attempt < maxAttempts) throw err; // leave it for the next owner
-              span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-              await deadLetter(message, meta, reason, attempt);
-              recordOutcome(message, meta, "dead_lettered");
-              return;
-            }
-            platformMetrics.eventRetries.inc({ group: options.groupId, topic: meta.topic });
-            options.onRetry?.(meta, attempt);
-            logger.warn({ event_id: meta.id, type: meta.type, attempt, err: reason }, "event failed; retrying");
-            await new Promise((resolve) => setTimeout(resolve, initialBackoffMs * 2 ** (attempt - 1)));
-          }
+        // A failing handler retries with backoff and is dead-lettered after maxAttempts; the
+        // database being away is not the event's fault, so that waits (heartbeating, partition
+        // held in order) for as long as it lasts. Neither retries a poison event or while stopping.
+        const handlerFailures = retry(
+          handleWhen((err) => !(err instanceof PoisonEventError) && !isDatabaseUnavailable(err) && !stopping),
+          { maxAttempts: maxAttempts - 1, backoff: new ExponentialBackoff({ initialDelay: initialBackoffMs, maxDelay: 30_000 }) },
+        );
+        const databaseAway = retry(
+          handleWhen((err) => isDatabaseUnavailable(err) && !stopping),
+          { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: initialBackoffMs, maxDelay: 5_000 }) },
+        );
+        let attempts = 0;
+        const onRetry = (reason: { error: Error } | { value: unknown }) => {
+          const err = "error" in reason ? reason.error : undefined;
+          platformMetrics.eventRetries.inc({ group: options.groupId, topic: meta.topic });
+          options.onRetry?.(meta, attempts);
+          logger.warn({ event_id: meta.id, type: meta.type, attempt: attempts, err: describe(err) }, "event failed; retrying");
+          void heartbeat().catch(() => undefined);
+        };
+        handlerFailures.onRetry(onRetry);
+        databaseAway.onRetry(onRetry);
+        try {
+          const applied = await wrap(databaseAway, handlerFailures).execute(() => {
+            attempts++;
+            return applyOnce(handler, message, meta);
+          });
+          recordOutcome(message, meta, applied ? "applied" : "duplicate");
+        } catch (err) {
+          // Stopping mid-retry: leave the event uncommitted for the partition's next owner.
+          if (stopping && !(err instanceof PoisonEventError)) throw err;
+          const reason = describe(err);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+          await deadLetter(message, meta, reason, attempts);
+          recordOutcome(message, meta, "dead_lettered");
         }
       });
     } finally {
@@ -230,7 +258,7 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
       await consumer.run({
         autoCommit: true,
         partitionsConsumedConcurrently: 3,
-        eachMessage: async ({ topic, partition, message }) => process(topic, partition, message),
+        eachMessage: async ({ topic, partition, message, heartbeat }) => process(topic, partition, message, heartbeat),
       });
       await joined;
     },

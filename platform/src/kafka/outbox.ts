@@ -5,6 +5,7 @@ import { CompressionTypes, type IHeaders, type Producer } from "kafkajs";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
 import type { Logger } from "../logger.js";
 import { runMigrations } from "../db/migrations.js";
+import { failpoint, FAILPOINTS } from "../failpoint.js";
 import { platformMetrics } from "../metrics.js";
 import { outsideTrace } from "../telemetry/spans.js";
 import { cloudEventHeaders, currentTraceHeaders, encodeEvent, newEventId, type EventEnvelope } from "./events.js";
@@ -130,6 +131,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 200;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  // A nudge that arrives mid-batch may be for rows the batch's SELECT did not see: run again
+  // right after it rather than waiting out the poll interval.
+  let wokenWhileRunning = false;
   let stopped = true;
   let pending: Promise<unknown> = Promise.resolve();
   let lockConnection: PoolConnection | undefined;
@@ -193,6 +197,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } finally {
         for (const span of spans) span.end();
       }
+      // A crash here re-sends the batch on restart: consumers absorb it by event id.
+      failpoint(FAILPOINTS.outboxAfterPublish);
       await connection.query("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (?)", [rows.map((row) => row.id)]);
       await connection.commit();
       const now = Date.now();
@@ -229,6 +235,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function pollOnce(): Promise<void> {
     if (running || stopped) return;
     running = true;
+    wokenWhileRunning = false;
     try {
       await drainOnce();
     } catch (err) {
@@ -239,7 +246,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       lockConnection = undefined;
     } finally {
       running = false;
-      if (!stopped) timer = setTimeout(() => void (pending = tick()), pollIntervalMs);
+      if (!stopped) timer = setTimeout(() => void (pending = tick()), wokenWhileRunning ? 0 : pollIntervalMs);
     }
   }
 
@@ -251,7 +258,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       pending = tick();
     },
     nudge() {
-      if (stopped || running) return;
+      if (stopped) return;
+      if (running) {
+        wokenWhileRunning = true;
+        return;
+      }
       clearTimeout(timer);
       pending = tick();
     },

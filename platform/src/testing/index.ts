@@ -135,3 +135,4 @@ export * from "./probes.js";
 export * from "./stub-server.js";
 export * from "./tcp-proxy.js";
 export * from "./mesh-slot.js";
+export { createProxy, toxiproxyAvailable, type Proxy } from "./toxiproxy.js";

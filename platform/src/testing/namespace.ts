@@ -85,16 +85,18 @@ export function declaredTopics(): Array<{ topic: string; numPartitions: number }
 const created = new Map<string, Promise<void>>();
 
 /**
- * Creates this namespace's copies of every declared topic, once per prefix and process (the
+ * Creates this namespace's copies of every declared topic, once per broker, prefix and process (the
  * local broker does not auto-create topics). testKafka and the services' own clients then
  * find them.
  */
 export function ensureTestTopics(brokers: string, topicPrefix: string): Promise<void> {
-  let pending = created.get(topicPrefix);
+  // Per broker too: the chaos harness runs a broker of its own beside the shared one.
+  const key = `${brokers}|${topicPrefix}`;
+  let pending = created.get(key);
   if (!pending) {
     pending = createTopicsWithLeaders(brokers, topicPrefix, declaredTopics());
-    pending.catch(() => created.delete(topicPrefix));
-    created.set(topicPrefix, pending);
+    pending.catch(() => created.delete(key));
+    created.set(key, pending);
   }
   return pending;
 }

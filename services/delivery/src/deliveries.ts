@@ -1,12 +1,11 @@
 import { v7 as uuidv7 } from "uuid";
-import { hasRole, NotFoundError, PermissionDeniedError, type Caller, type Logger, type Pool, type PoolConnection } from "@shopmesh/platform";
+import { hasRole, NotFoundError, PermissionDeniedError, withTransaction, type Caller, type Logger, type Pool, type PoolConnection } from "@shopmesh/platform";
 import { chooseAssignment, servesArea } from "./domain/assignment.js";
 import { awaitsOrderDetails, startOfUtcDay, type DeliveryRecord } from "./domain/delivery.js";
 import { statusTransition, type ReportedStatus } from "./domain/delivery-status.js";
 import { appendDeliveryAssigned, appendDeliveryStatusChanged, appendDeliveryUnassigned } from "./events/delivery-events.js";
 import type { DeliveryStore } from "./store/deliveries.js";
 import type { PartnerStore } from "./store/partners.js";
-import { inTransaction } from "./store/transactions.js";
 
 export interface DeliveriesDeps {
   pool: Pool;
@@ -169,7 +168,7 @@ export function createDeliveries(deps: DeliveriesDeps) {
       for (;;) {
         const ids = await deliveries.listAwaitingPartner(afterId, batchSize);
         for (const id of ids) {
-          const result = await inTransaction(pool, async (connection) => {
+          const result = await withTransaction(pool, async (connection) => {
             const delivery = await deliveries.claimAwaitingPartner(connection, id);
             return delivery ? assign(connection, delivery, clock()) : { wroteEvent: false, delivery: undefined };
           });
@@ -187,7 +186,7 @@ export function createDeliveries(deps: DeliveriesDeps) {
      */
     async updateStatus(caller: Caller, deliveryId: string, status: ReportedStatus, note: string): Promise<DeliveryRecord> {
       const actingFor = hasRole(caller, "admin") ? undefined : await partners.findByAccount(caller.userId);
-      const result = await inTransaction(pool, async (connection) => {
+      const result = await withTransaction(pool, async (connection) => {
         const delivery = await deliveries.lockById(connection, deliveryId);
         if (!delivery) throw new NotFoundError(`delivery ${deliveryId} not found`);
         if (!hasRole(caller, "admin") && (!actingFor || delivery.partnerId !== actingFor.id)) {

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, NotFoundError, type Pool, type PoolConnection } from "@shopmesh/platform";
+import { AlreadyExistsError, NotFoundError, withTransaction, type Pool, type PoolConnection } from "@shopmesh/platform";
 import {
   cancellationTransition,
   commitTransition,
@@ -24,7 +24,6 @@ import {
 import { appendReservationReleased, appendStockChange, appendStockCommitted, appendStockReserved, appendStockReturned } from "./events/inventory-events.js";
 import type { ReservationStore } from "./store/reservations.js";
 import type { StockLevelStore } from "./store/stock-levels.js";
-import { inTransaction } from "./store/transactions.js";
 
 export interface InventoryDeps {
   pool: Pool;
@@ -74,7 +73,7 @@ export function createInventory(deps: InventoryDeps) {
     work: (connection: PoolConnection) => Promise<{ reservation: T; wrote: boolean }>,
   ): Promise<T> {
     if (connection) return (await work(connection)).reservation;
-    const result = await inTransaction(pool, work);
+    const result = await withTransaction(pool, work);
     if (result.wrote) deps.onOutboxWrite();
     return result.reservation;
   }
@@ -115,7 +114,7 @@ export function createInventory(deps: InventoryDeps) {
   async function changeOne(productId: string, change: (level: StockRecord, now: Date) => StockRecord, reason: string): Promise<StockRecord> {
     const id = normalizeId(productId);
     const now = clock();
-    const result = await inTransaction(pool, async (connection) => {
+    const result = await withTransaction(pool, async (connection) => {
       await stock.ensureExists(connection, id, now);
       const before = (await stock.lockMany(connection, [id])).get(id)!;
       const after = change(before, now);
@@ -168,7 +167,7 @@ export function createInventory(deps: InventoryDeps) {
         createdAt: now,
         updatedAt: now,
       };
-      const created = await inTransaction(pool, async (connection) => {
+      const created = await withTransaction(pool, async (connection) => {
         if (!(await reservations.insert(connection, candidate))) return false;
         const levels = await stock.lockMany(
           connection,
@@ -255,7 +254,7 @@ export function createInventory(deps: InventoryDeps) {
     /** Expires up to `limit` active reservations past their expiry; returns how many. */
     async expireDue(limit: number): Promise<number> {
       const now = clock();
-      const expired = await inTransaction(pool, async (connection) => {
+      const expired = await withTransaction(pool, async (connection) => {
         const due = await reservations.lockDue(connection, now, limit);
         if (due.length === 0) return 0;
         const levels = await stock.lockMany(connection, [...new Set(due.flatMap((reservation) => reservation.lines.map((line) => line.productId)))]);

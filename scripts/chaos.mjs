@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm run chaos [-- --quick] [-- --rate N] [-- --only TEXT]`: the fault matrix against the
+// real local mesh (--only: just the faults whose name contains TEXT).
+// Brings up the infrastructure (Toxiproxy included) and the builds, then runs the matrix
+// (test/chaos/matrix.chaos.ts) in one jest process, printing a progress line per step.
+// Results: chaos/results/<date>.json and chaos/results/latest.md.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const rateAt = args.indexOf("--rate");
+const rate = rateAt >= 0 ? args[rateAt + 1] : undefined;
+const onlyAt = args.indexOf("--only");
+const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+if (rate !== undefined && !(Number(rate) > 0)) {
+  console.error("--rate needs a positive number of checkouts per second");
+  process.exit(2);
+}
+
+function run(step, command, commandArgs, env = {}) {
+  console.error(`==> ${step}`);
+  const result = spawnSync(command, commandArgs, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  if (result.status !== 0) {
+    console.error(`${step} failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+run("infrastructure", "bash", ["scripts/infra/up.sh"]);
+run("build", "npx", ["tsc", "-b", "tsconfig.build.json"]);
+run(`fault matrix (${quick ? "quick" : "full"})`, "npx", ["jest", "--ci", "--runInBand", "--testMatch", "**/test/chaos/matrix.chaos.ts"], {
+  NODE_OPTIONS: "--experimental-vm-modules --no-warnings=ExperimentalWarning",
+  CHAOS_QUICK: quick ? "1" : "0",
+  ...(rate ? { CHAOS_RATE: rate } : {}),
+  ...(only ? { CHAOS_ONLY: only } : {}),
+});
+console.error("==> report: chaos/results/latest.md");
