@@ -36,4 +36,4 @@ run(`fault matrix (${quick ? "quick" : "full"})`, "npx", ["jest", "--ci", "--run
   ...(rate ? { CHAOS_RATE: rate } : {}),
   ...(only ? { CHAOS_ONLY: only } : {}),
 });
-console.error("==> report: chaos/results/latest.md");
+console.error(only ? "==> filtered run: its table is above, its JSON in chaos/results/" : "==> report: chaos/results/latest.md");

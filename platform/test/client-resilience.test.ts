@@ -111,6 +111,18 @@ describe("retries follow the contract's idempotency", () => {
     expect(scripts.adjustStock.calls).toBe(1);
   });
 
+  test("when a downstream drops a call it was not asked to cancel (CANCELLED), then the caller gets UNAVAILABLE, which it may retry", async () => {
+    scripts.adjustStock.answer = async () => {
+      throw new ConnectError("stream reset", Code.Canceled);
+    };
+    const adjusted = inventoryClient().adjustStock(
+      { productId: randomUUID(), delta: 5, reason: "supplier delivery" },
+      { headers: { authorization: `Bearer ${adminToken}` } },
+    );
+    expect(await codeOf(adjusted)).toBe(Code.Unavailable);
+    expect(scripts.adjustStock.calls).toBe(1);
+  });
+
   test("when an idempotent call is retried, then the retry shares the caller's deadline rather than starting a new budget", async () => {
     const SLOW_FAILURE_MS = 600;
     const seen: number[] = [];

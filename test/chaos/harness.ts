@@ -212,22 +212,27 @@ export const webhooks = (label: string, behaviour: Record<string, unknown>, dura
 /**
  * Payment outcomes that arrive after the order gave up on them: order restarts with a payment
  * window of `windowSeconds` and the provider holds every webhook for longer. The order expires
- * (its reservation released) and the late capture must be refunded by itself, visibly on the order.
+ * (its reservation released) and the late capture must be refunded by itself, visibly on the
+ * order. The short window stays until the last held webhook has arrived.
  */
-export const webhooksAfterExpiry = (windowSeconds: number, durationMs: number): Fault => ({
-  name: `provider webhooks delayed past the order's expiry`,
-  durationMs,
-  async inject(chaos) {
-    await chaos.mesh.processes.get("order")!.stop(30_000);
-    await chaos.mesh.start("order", { ORDER_PAYMENT_WINDOW_SECONDS: String(windowSeconds), ORDER_SWEEP_INTERVAL_MS: "1000" });
-    await chaos.shop.setProviderBehaviour({ delay_ms: (windowSeconds + 5) * 1000 });
-  },
-  async recover(chaos) {
-    await chaos.shop.setProviderBehaviour({});
-    await chaos.mesh.processes.get("order")!.stop(30_000);
-    await chaos.mesh.start("order");
-  },
-});
+export const webhooksAfterExpiry = (windowSeconds: number, durationMs: number): Fault => {
+  const delayMs = (windowSeconds + 5) * 1000;
+  return {
+    name: `provider webhooks delayed past the order's expiry`,
+    durationMs,
+    async inject(chaos) {
+      await chaos.mesh.processes.get("order")!.stop(30_000);
+      await chaos.mesh.start("order", { ORDER_PAYMENT_WINDOW_SECONDS: String(windowSeconds), ORDER_SWEEP_INTERVAL_MS: "1000" });
+      await chaos.shop.setProviderBehaviour({ delay_ms: delayMs });
+    },
+    async recover(chaos) {
+      await chaos.shop.setProviderBehaviour({});
+      await new Promise((resolve) => setTimeout(resolve, delayMs + 2_000));
+      await chaos.mesh.processes.get("order")!.stop(30_000);
+      await chaos.mesh.start("order");
+    },
+  };
+};
 
 /** One fault's row: the load's figures, and what the checker found that this fault added. */
 export interface FaultRow extends InvariantReport {

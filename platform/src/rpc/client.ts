@@ -65,6 +65,16 @@ function toConnectError(err: grpc.ServiceError): ConnectError {
 }
 
 /**
+ * A downstream's CANCELLED when this side cancelled nothing means the call was dropped under
+ * it (its process died, its stream was reset): to our caller that is UNAVAILABLE, which it may
+ * retry, not a cancellation it never asked for. Other codes pass as they are.
+ */
+function downstreamError(err: grpc.ServiceError, target: string, cancelledHere: boolean): ConnectError {
+  if (err.code === grpc.status.CANCELLED && !cancelledHere) return new ConnectError(`${target} dropped the call`, Code.Unavailable);
+  return toConnectError(err);
+}
+
+/**
  * Builds a typed grpc-js client for a downstream service from its generated descriptor.
  * Every call has a deadline (propagated from the request being served), carries the trace
  * context and the caller's token, and goes through a per-downstream bulkhead and circuit
@@ -142,11 +152,15 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
                   // cockatiel hands every execution the same never-aborted signal: detach or each call leaks.
                   signal.removeEventListener("abort", cancel);
                   callOptions?.signal?.removeEventListener("abort", cancel);
-                  if (err) reject(toConnectError(err));
+                  if (err) reject(downstreamError(err, target, cancelledHere));
                   else resolve(response);
                 },
               );
-              const cancel = () => call.cancel();
+              let cancelledHere = false;
+              const cancel = () => {
+                cancelledHere = true;
+                call.cancel();
+              };
               signal.addEventListener("abort", cancel, { once: true });
               callOptions?.signal?.addEventListener("abort", cancel, { once: true });
             });
