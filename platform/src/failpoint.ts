@@ -1,9 +1,10 @@
 /**
  * Named crash points for fault tests: the exact steps where a real crash must be survived
  * (after a side effect, before its bookkeeping). `SHOPMESH_FAILPOINTS=name` or `name@N` makes
- * the process SIGKILL itself the first (or the N-th) time it passes `name`. Unset, a failpoint
- * costs one Map lookup; with NODE_ENV=production the variable is refused at start-up, so a
- * stray setting can never crash a real deployment.
+ * the process SIGKILL itself the first (or the N-th) time it passes `name` (one, marked below,
+ * rejects an event instead, like a handler bug). Unset, a failpoint costs one Map lookup; with
+ * NODE_ENV=production the variable is refused at start-up, so a stray setting can never crash
+ * a real deployment.
  */
 /** The log message a failpoint writes just before the crash (harnesses look for it). */
 export const FAILPOINT_HIT = "failpoint hit: crashing";
@@ -14,6 +15,11 @@ export const FAILPOINTS = {
   outboxAfterPublish: "outbox.after-publish",
   /** A consumer committed an event's effect and has not yet committed the Kafka offset. */
   consumerAfterCommit: "consumer.after-commit",
+  /**
+   * Not a crash: a handler bug that rejects one event. `@N` picks the N-th distinct event the
+   * consumer tries to apply; every attempt at that event then fails, so it is dead-lettered.
+   */
+  consumerRejectsEvent: "consumer.rejects-event",
 } as const;
 
 /** `SHOPMESH_FAILPOINTS` as failpoint -> the pass that crashes; throws on a name or pass it cannot honour. */
@@ -38,6 +44,24 @@ export function parseFailpoints(setting: string | undefined, environment = proce
 // After FAILPOINTS: parsing reads it.
 const armed = parseFailpoints(process.env["SHOPMESH_FAILPOINTS"]);
 const passes = new Map<string, number>();
+
+const seenEvents = new Set<string>();
+let rejectedEvent: string | undefined;
+
+/**
+ * Throws for the one event `consumer.rejects-event@N` picked (the N-th distinct id seen here),
+ * on every attempt at it, like a deterministic handler bug; a no-op unless armed.
+ */
+export function rejectingFailpoint(eventId: string): void {
+  if (armed.size === 0) return;
+  const nth = armed.get(FAILPOINTS.consumerRejectsEvent);
+  if (nth === undefined) return;
+  if (rejectedEvent === undefined && !seenEvents.has(eventId)) {
+    seenEvents.add(eventId);
+    if (seenEvents.size === nth) rejectedEvent = eventId;
+  }
+  if (eventId === rejectedEvent) throw new Error(`failpoint ${FAILPOINTS.consumerRejectsEvent}: this build rejects event ${eventId}`);
+}
 
 /** Crashes the process here if the failpoint is armed and this is its pass. */
 export function failpoint(name: (typeof FAILPOINTS)[keyof typeof FAILPOINTS]): void {

@@ -2,15 +2,29 @@
 // between the services and MariaDB, Redis and the payment provider, and a Kafka broker of its
 // own (so stopping it touches nobody else). A fault runs under the open-model checkout load;
 // once the load is done and the system is quiet, the invariant checker counts what broke.
-import { createProxy, currentTestNamespace, ensureTestTopics, TEST_MYSQL, TEST_REDIS_URL, type Proxy } from "@shopmesh/platform/testing";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { createKafka, listDeadLetters } from "@shopmesh/platform";
+import {
+  createProxy,
+  currentTestNamespace,
+  ensureTestTopics,
+  eventually,
+  TEST_MYSQL,
+  TEST_REDIS_URL,
+  testLogger,
+  type Proxy,
+} from "@shopmesh/platform/testing";
 import { topology } from "@shopmesh/platform/topology";
-import { startEdge, waitHealthy, type RunningEnvoy } from "../edge/harness.js";
+import { REPO_ROOT, startEdge, waitHealthy, type RunningEnvoy } from "../edge/harness.js";
 import { startMesh, type Mesh } from "../e2e/mesh.js";
 import { openShop, type Shop } from "../e2e/shop.js";
 import { checkInvariants, countEmailsDeliveredTwice, emptyReport, waitUntilQuiet, type CheckoutRecord, type InvariantReport } from "./invariants.js";
 import { startKafkaBroker, type KafkaBroker } from "./kafka-broker.js";
 import { registerCustomers, runCheckoutLoad } from "./load.js";
-import { FAILPOINT_HIT } from "../../platform/src/failpoint.js";
+import { FAILPOINT_HIT, FAILPOINTS } from "../../platform/src/failpoint.js";
+
+const quietLogger = testLogger("chaos-dlq");
 
 export const CHAOS_SERVICES = ["identity", "catalog", "inventory", "cart", "order", "payment", "payment-provider-sim", "delivery", "notification"];
 /** Services the edge routes the customer's calls to; the load waits until Envoy sees them healthy. */
@@ -180,6 +194,36 @@ export const crashAt = (service: string, failpoint: string, pass: number): Fault
   };
 };
 
+/**
+ * A poison event, then the dead-letter queue, then a fix, then a replay: `service` restarts
+ * with a build that rejects one event of `topic` (the failpoint consumer.rejects-event), which
+ * its consumer retries and dead-letters; the fixed build (no failpoint) starts, and the
+ * operator's command (`npm run dlq -- replay`, platform/src/cli/dlq.ts) publishes it again.
+ */
+export const poisonThenReplay = (service: string, topic: string, nth: number, durationMs = 10_000): Fault => ({
+  name: `poison event at ${service}, dead-lettered, fixed, replayed`,
+  durationMs,
+  async inject(chaos) {
+    await chaos.mesh.processes.get(service)!.stop(30_000);
+    await chaos.mesh.start(service, { SHOPMESH_FAILPOINTS: `${FAILPOINTS.consumerRejectsEvent}@${nth}` });
+  },
+  async recover(chaos) {
+    const kafka = createKafka({ brokers: chaos.broker.brokers, clientId: "chaos-dlq", topicPrefix: currentTestNamespace().topicPrefix, logger: quietLogger });
+    const letter = await eventually(async () => (await listDeadLetters(kafka, topic)).find((found) => found.error?.includes(FAILPOINTS.consumerRejectsEvent)), {
+      timeoutMs: 60_000,
+      what: `the rejected event in ${topic}.dlq`,
+    });
+    await chaos.mesh.processes.get(service)!.stop(30_000);
+    await chaos.mesh.start(service);
+    const replay = spawnSync(process.execPath, [join(REPO_ROOT, "platform", "dist", "cli", "dlq.js"), "replay", topic, letter.eventId!], {
+      env: { ...process.env, KAFKA_BROKERS: chaos.broker.brokers, KAFKA_TOPIC_PREFIX: currentTestNamespace().topicPrefix },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    if (replay.status !== 0) throw new Error(`dlq replay failed (${replay.status}): ${replay.stdout}${replay.stderr}`);
+  },
+});
+
 export const brokerDown = (durationMs: number): Fault => ({
   name: `Kafka broker stopped ${durationMs / 1000} s`,
   durationMs,
@@ -245,8 +289,10 @@ export interface FaultRow extends InvariantReport {
   clientErrors: Record<string, number>;
   /** Measured, not a broken guarantee: see countEmailsDeliveredTwice. */
   emailsDeliveredTwice: number;
-  /** From the fault's end until the system was quiet again. */
+  /** From the fault's end until the system was quiet again (or the bound, when it never was). */
   recoverMs: number;
+  /** The saga finished everything it had to within the bound. */
+  quiet: boolean;
 }
 
 export interface RunOptions {
@@ -307,7 +353,10 @@ export async function runFault(chaos: ChaosMesh, fault: Fault, options: RunOptio
   chaos.acknowledged.push(...loadResult.acknowledged);
 
   const input = { databases: chaos.mesh.databases, acknowledged: chaos.acknowledged, initialStock: chaos.initialStock };
-  await waitUntilQuiet(input, options.quietTimeoutMs ?? 120_000).catch((err: Error) => progress(`${fault.name}: not quiet: ${err.message}`));
+  const quietTimeoutMs = options.quietTimeoutMs ?? 120_000;
+  const stuck = await waitUntilQuiet(input, quietTimeoutMs);
+  const stuckLines = stuck.map((work) => `lost: not settled within ${quietTimeoutMs / 1000} s: ${work.line}`);
+  if (stuck.length > 0) progress(`${fault.name}: not quiet: ${stuckLines.join("; ")}`);
   const recoverMs = Date.now() - faultEnded;
   const totals = await checkInvariants(input);
   const previous = chaos.previous;
@@ -320,7 +369,8 @@ export async function runFault(chaos: ChaosMesh, fault: Fault, options: RunOptio
     refused: loadResult.refused,
     retries: loadResult.retries,
     clientErrors: loadResult.clientErrors,
-    lost: totals.lost - previous.lost,
+    // Work the saga never finished within the bound: orders that did not reach their expected state.
+    lost: totals.lost - previous.lost + stuck.reduce((sum, work) => sum + work.count, 0),
     duplicated: totals.duplicated - previous.duplicated,
     oversold: totals.oversold - previous.oversold,
     doubleCharged: totals.doubleCharged - previous.doubleCharged,
@@ -329,7 +379,8 @@ export async function runFault(chaos: ChaosMesh, fault: Fault, options: RunOptio
     emailsDeliveredTwice: await countEmailsDeliveredTwice(loadResult.acknowledged),
     refundedAfterCancel: totals.refundedAfterCancel - previous.refundedAfterCancel,
     recoverMs,
-    details: totals.details.filter((line) => !previous.details.includes(line)),
+    quiet: stuck.length === 0,
+    details: [...stuckLines, ...totals.details.filter((line) => !previous.details.includes(line))],
   };
   progress(
     `${fault.name}: sent ${row.sent}, acknowledged ${row.acknowledged}, client errors ${JSON.stringify(row.clientErrors)}, lost ${row.lost}, duplicated ${row.duplicated}, oversold ${row.oversold}, double-charged ${row.doubleCharged}, recovered in ${(recoverMs / 1000).toFixed(1)} s`,

@@ -318,11 +318,17 @@ export async function countEmailsDeliveredTwice(records: CheckoutRecord[]): Prom
   return [...copies.values()].reduce((repeats, stored) => repeats + stored.size - 1, 0);
 }
 
+/** Work the saga still has to do by itself: how many rows, and a line saying what. */
+export interface PendingWork {
+  count: number;
+  line: string;
+}
+
 /** What the saga still has to do by itself; empty when the system is quiet. */
-async function pendingWork(db: Db, input: InvariantInput): Promise<string[]> {
-  const pending: string[] = [];
+async function pendingWork(db: Db, input: InvariantInput): Promise<PendingWork[]> {
+  const pending: PendingWork[] = [];
   const note = (rows: Row[], what: string, idColumn: string) => {
-    if (rows.length > 0) pending.push(`${rows.length} ${what} (e.g. ${rows[0]?.[idColumn]})`);
+    if (rows.length > 0) pending.push({ count: rows.length, line: `${rows.length} ${what} (e.g. ${rows[0]?.[idColumn]})` });
   };
   for (const service of Object.keys(input.databases)) {
     const outbox = db.table(service, "outbox");
@@ -354,21 +360,24 @@ async function pendingWork(db: Db, input: InvariantInput): Promise<string[]> {
   return pending;
 }
 
-export async function waitUntilQuiet(input: InvariantInput, timeoutMs: number): Promise<number> {
+/**
+ * Polls until the saga has nothing left to do by itself, or `timeoutMs` passes. Returns what
+ * was still pending then: empty when quiet. Work still pending past the bound is an order that
+ * never reached its expected state, which the caller counts as lost.
+ */
+export async function waitUntilQuiet(input: InvariantInput, timeoutMs: number): Promise<PendingWork[]> {
   const started = Date.now();
   const pool = openPool(input.databases);
   try {
     for (;;) {
-      let pending: string[];
+      let pending: PendingWork[];
       try {
         // Reopened each poll: tables may appear late, and a recovering server may refuse a query.
         pending = await pendingWork(await openDb(pool, input.databases), input);
       } catch (err) {
-        pending = [`query failed: ${err instanceof Error ? err.message : String(err)}`];
+        pending = [{ count: 1, line: `query failed: ${err instanceof Error ? err.message : String(err)}` }];
       }
-      const elapsed = Date.now() - started;
-      if (pending.length === 0) return elapsed;
-      if (elapsed >= timeoutMs) throw new Error(`not quiet after ${elapsed} ms: ${pending.join("; ")}`);
+      if (pending.length === 0 || Date.now() - started >= timeoutMs) return pending;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   } finally {

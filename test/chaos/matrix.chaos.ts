@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FAILPOINTS } from "../../platform/src/failpoint.js";
+import { TOPICS } from "@shopmesh/platform";
 import { MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
 import { REPO_ROOT } from "../edge/harness.js";
 import {
@@ -13,6 +14,7 @@ import {
   hang,
   killNine,
   noFault,
+  poisonThenReplay,
   runFault,
   sigterm,
   slow,
@@ -46,6 +48,7 @@ const FULL: Fault[] = [
   webhooks("duplicated", { duplicate_webhooks: 3 }, 10_000),
   webhooks("reordered", { out_of_order: true }, 10_000),
   webhooksAfterExpiry(5, 10_000),
+  poisonThenReplay("inventory", TOPICS.order, 3),
 ];
 const QUICK_SET: Fault[] = [
   noFault(),

@@ -23,7 +23,7 @@ export function renderReport(result: ChaosResult): string {
     "| --- | --: | --: | --: | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
     ...result.rows.map(
       (row) =>
-        `| ${row.fault} | ${row.sent} | ${row.acknowledged} | ${row.refused} | ${row.retries} | ${errors(row)} | ${row.lost} | ${row.duplicated} | ${row.oversold} | ${row.doubleCharged} | ${row.ledgerImbalance} | ${row.leakedReservations} | ${row.refundedAfterCancel} | ${row.emailsDeliveredTwice} | ${(row.recoverMs / 1000).toFixed(1)} s |`,
+        `| ${row.fault} | ${row.sent} | ${row.acknowledged} | ${row.refused} | ${row.retries} | ${errors(row)} | ${row.lost} | ${row.duplicated} | ${row.oversold} | ${row.doubleCharged} | ${row.ledgerImbalance} | ${row.leakedReservations} | ${row.refundedAfterCancel} | ${row.emailsDeliveredTwice} | ${row.quiet ? `${(row.recoverMs / 1000).toFixed(1)} s` : "never"} |`,
     ),
     "",
   ];

@@ -7,7 +7,7 @@ import type { Pool, PoolConnection } from "mysql2/promise";
 import type { Logger } from "../logger.js";
 import { isDatabaseUnavailable, isDuplicateKey, withTransaction } from "../db/mysql.js";
 import { runMigrations } from "../db/migrations.js";
-import { failpoint, FAILPOINTS } from "../failpoint.js";
+import { failpoint, FAILPOINTS, rejectingFailpoint } from "../failpoint.js";
 import { platformMetrics } from "../metrics.js";
 import { deadLetterTopic } from "../topology.js";
 import { CE, decodeEvent, headerString } from "./events.js";
@@ -107,6 +107,7 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
         if (isDuplicateKey(err)) return false;
         throw err;
       }
+      rejectingFailpoint(meta.id);
       await handler.handle(event, meta, connection);
       return true;
     });
