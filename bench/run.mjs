@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { toBinary } from "@bufbuild/protobuf";
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
-import { CatalogService, GetProductResponseSchema } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import { CatalogService, GetProductResponseSchema, SearchOrderBy } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { OrderService, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
@@ -28,11 +28,12 @@ import {
   testDatabaseName,
   TEST_KAFKA_BROKERS,
   TEST_MYSQL,
+  TEST_OPENSEARCH_URL,
 } from "@shopmesh/platform/testing";
 import { localAddress, servicesByPort } from "@shopmesh/platform/topology";
 import mysql from "mysql2/promise";
-import { closedLoop, connectJson, grpcUnary, openLoop } from "./lib/load.mjs";
-import { cpuSeconds, REPO_ROOT, rssMiB, sampleRss, startEnvoy, startNode } from "./lib/proc.mjs";
+import { closedLoop, connectJson, grpcUnary, openLoop, summarize } from "./lib/load.mjs";
+import { cpuSeconds, infraPid, processArgument, REPO_ROOT, rssMiB, sampleRss, startEnvoy, startNode, waitFor } from "./lib/proc.mjs";
 import { renderChart } from "./lib/chart.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
 
@@ -41,8 +42,26 @@ const QUICK = args.includes("--quick");
 const outArg = args.indexOf("--out");
 const OUT_DIR = resolve(outArg >= 0 ? args[outArg + 1] : join(REPO_ROOT, "bench", "results"));
 const PLAN = QUICK
-  ? { rounds: 3, segmentMs: 1_200, openMs: 1_500, warmMs: 400, concurrency: 32, checkout: args.includes("--with-checkout"), profileMs: 0 }
-  : { rounds: 3, segmentMs: 5_000, openMs: 5_000, warmMs: 1_500, concurrency: 32, checkout: true, profileMs: 6_000 };
+  ? {
+      rounds: 3,
+      segmentMs: 1_200,
+      openMs: 1_500,
+      warmMs: 400,
+      concurrency: 32,
+      checkout: args.includes("--with-checkout"),
+      profileMs: 0,
+      search: { products: 300, rate: 40, lagUpdates: 10 },
+    }
+  : {
+      rounds: 3,
+      segmentMs: 5_000,
+      openMs: 5_000,
+      warmMs: 1_500,
+      concurrency: 32,
+      checkout: true,
+      profileMs: 6_000,
+      search: { products: 1_200, rate: 40, lagUpdates: 50 },
+    };
 /** Hard ceiling on requests per segment, whatever the machine does. */
 const MAX_REQUESTS = 200_000;
 /** The local Jaeger's OTLP/HTTP receiver (the tracing-on runs export to it). */
@@ -68,6 +87,31 @@ const spread = (values) => ({ median: median(values), min: Math.min(...values), 
 
 const BENCH_RUN = randomBytes(4).toString("hex");
 const BENCH_TOPIC_PREFIX = `bench.${BENCH_RUN}.`;
+/** Every search index and alias the bench's catalogs make starts with this (cleanup deletes `<prefix>*`). */
+const BENCH_INDEX_PREFIX = `bench-${BENCH_RUN}-`;
+/** The catalog's index alias for a prefix (services/catalog/src/search/product-index.ts). */
+const SEARCH_ALIAS = `${BENCH_INDEX_PREFIX}shopmesh-products`;
+/** CreateProduct calls in flight while the search catalog is loaded. */
+const SEARCH_LOAD_CONCURRENCY = 8;
+const SEARCH_LAG_POLL_MS = 20;
+const SEARCH_LAG_TIMEOUT_MS = 30_000;
+/** OpenSearch's default refresh interval (the catalog's index does not set one). */
+const SEARCH_REFRESH_MS = 1_000;
+/**
+ * The fixed query mix of the search rounds, sent in this order over and over: single words, two
+ * words, a misspelt word, a brand and a noun, filters with a sort. All find something in the
+ * first 300 demo products (the --quick catalog) as well as in all 1,200.
+ */
+const SEARCH_QUERIES = [
+  { query: "kettle" },
+  { query: "headphones" },
+  { query: "running shoe" },
+  { query: "yoga mat" },
+  { query: "backpak" },
+  { query: "northwind lamp" },
+  { query: "chair", minPriceMinor: 5_000n, maxPriceMinor: 50_000n, orderBy: SearchOrderBy.PRICE_ASC },
+  { query: "sneaker", brands: ["Northwind", "Acme", "Lumen"], orderBy: SearchOrderBy.NEWEST },
+];
 
 const results = {
   date: new Date().toISOString(),
@@ -78,6 +122,7 @@ const results = {
   comparisons: {},
   footprint: {},
   eventLag: undefined,
+  search: undefined,
   targets: [],
   notes: [],
   profiles: [],
@@ -213,6 +258,8 @@ async function main() {
     ...meshEnvironment({ run, label: "bench", ports, signingKeyFile: join(keyDir, "jwt.pem") }),
     KAFKA_TOPIC_PREFIX: BENCH_TOPIC_PREFIX,
     REDIS_KEY_PREFIX: `bench:${run}:`,
+    OPENSEARCH_URL: TEST_OPENSEARCH_URL,
+    SEARCH_INDEX_PREFIX: BENCH_INDEX_PREFIX,
     IDENTITY_DATABASE: db("identity"),
     CATALOG_DATABASE: db("catalog"),
   };
@@ -404,6 +451,9 @@ async function main() {
   target("Envoy hop p50 delta at 50% load (Connect JSON)", `${fmtSpread(c.envoyP50DeltaConnect, 2, " ms")}`, "<= 1 ms", c.envoyP50DeltaConnect.median <= 1);
   target("Envoy hop p99 delta at 50% load (Connect JSON)", `${fmtSpread(c.envoyP99DeltaConnect, 2, " ms")}`, "<= 3 ms", c.envoyP99DeltaConnect.median <= 3);
 
+  // --- search: OpenSearch vs the MariaDB FULLTEXT fallback, index lag, OpenSearch's RSS --------
+  await searchScenarios({ engineCatalog: catalogOff, catalogAdmin, adminToken, service, recordIdle });
+
   // --- 4: the write path and the saga ---------------------------------------------------------
   const mesh = {};
   if (PLAN.checkout) {
@@ -453,6 +503,203 @@ async function dbNow() {
   } finally {
     await connection.end();
   }
+}
+
+/** Documents of the demo catalog (they carry a brand; the bench's own products do not) the engine can find now. */
+async function indexedDemoProducts() {
+  const response = await fetch(`${TEST_OPENSEARCH_URL}/${SEARCH_ALIAS}/_count`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: { bool: { filter: [{ term: { active: true } }, { exists: { field: "brand" } }] } } }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!response.ok) throw new Error(`${SEARCH_ALIAS}/_count: HTTP ${response.status}`);
+  return (await response.json()).count;
+}
+
+/** The version of a product's document in the index as of now (a realtime GET, before any refresh); 0 when absent. */
+async function indexedVersion(id) {
+  const response = await fetch(`${TEST_OPENSEARCH_URL}/${SEARCH_ALIAS}/_doc/${id}?_source=false`, { signal: AbortSignal.timeout(5_000) });
+  if (response.status === 404) return 0;
+  if (!response.ok) throw new Error(`${SEARCH_ALIAS}/_doc/${id}: HTTP ${response.status}`);
+  return (await response.json())._version ?? 0;
+}
+
+/** A word no product has: lowercase letters only, random enough that no other word is within two edits. */
+function uniqueWord() {
+  return [...randomBytes(10)].map((byte) => String.fromCharCode(97 + (byte % 26))).join("");
+}
+
+/**
+ * Search: the demo catalog loaded through CreateProduct as admin; SearchProducts with a fixed
+ * query mix at a fixed rate, on the engine (`engineCatalog`, SEARCH_ENGINE=opensearch) and on a
+ * second catalog with SEARCH_ENGINE=database over the same database, alternated; index lag
+ * after UpdateProduct; the RSS of the OpenSearch process (shared infrastructure, not started here).
+ */
+async function searchScenarios({ engineCatalog, catalogAdmin, adminToken, service, recordIdle }) {
+  const { products: productCount, rate, lagUpdates } = PLAN.search;
+  const engineUp = await fetch(TEST_OPENSEARCH_URL, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  if (!engineUp?.ok) throw new Error(`OpenSearch does not answer at ${TEST_OPENSEARCH_URL}: start the infrastructure (scripts/infra/up.sh)`);
+  const openSearchPid = infraPid("opensearch", "org.opensearch.bootstrap.OpenSearch");
+  const mariadbPid = infraPid("mariadbd", "mariadbd");
+  const infra = [...(openSearchPid ? [["opensearch", openSearchPid]] : []), ...(mariadbPid ? [["mariadb", mariadbPid]] : [])];
+  const search = (results.search = {
+    rate,
+    queries: SEARCH_QUERIES.map((query) => ({ ...query, orderBy: query.orderBy === undefined ? undefined : SearchOrderBy[query.orderBy] })),
+    opensearch: {
+      pid: openSearchPid,
+      restMiB: openSearchPid ? rssMiB(openSearchPid) : NaN,
+      heapMax: openSearchPid ? processArgument(openSearchPid, "-Xmx") : undefined,
+    },
+  });
+
+  progress(
+    `search a: a catalog with SEARCH_ENGINE=database on the same database; ${productCount} demo products through CreateProduct as admin, ${SEARCH_LOAD_CONCURRENCY} in flight`,
+  );
+  const databaseCatalog = await service("catalog", { label: "catalog (database search)", env: { CATALOG_PORT: "0", SEARCH_ENGINE: "database" } });
+  recordIdle();
+  const { demoCatalog } = await import(join(REPO_ROOT, "services", "catalog", "dist", "seed", "demo-catalog.js"));
+  const { seedDemoCatalog } = await import(join(REPO_ROOT, "services", "catalog", "dist", "seed", "seed.js"));
+  const loadStart = performance.now();
+  const seeded = await seedDemoCatalog({
+    catalog: connectClient(CatalogService, engineCatalog.port),
+    adminToken,
+    products: demoCatalog(productCount),
+    concurrency: SEARCH_LOAD_CONCURRENCY,
+  });
+  const loaded = performance.now();
+  await waitFor(async () => ((await indexedDemoProducts()) >= productCount ? true : undefined), 120_000, `${productCount} products in ${SEARCH_ALIAS}`);
+  const indexed = performance.now();
+  search.load = {
+    products: seeded.productsCreated,
+    seconds: (loaded - loadStart) / 1000,
+    perSecond: seeded.productsCreated / ((loaded - loadStart) / 1000),
+    allIndexedAfterSeconds: (indexed - loaded) / 1000,
+  };
+  progress(
+    `  loaded ${seeded.productsCreated} products in ${fmt(search.load.seconds, 1)} s (${fmt(search.load.perSecond, 0)}/s); all searchable on the engine ${fmt(search.load.allIndexedAfterSeconds, 1)} s after the last CreateProduct returned`,
+  );
+
+  progress(`search b: SearchProducts at ${rate}/s (open model), a fixed mix of ${SEARCH_QUERIES.length} queries, engine vs database, ${PLAN.rounds} rounds`);
+  const searchProducts = CatalogService.method.searchProducts;
+  const searchTarget = (name, proc) => ({
+    name,
+    pids: [[proc.name, proc.pid], ...infra],
+    clients: SEARCH_QUERIES.map((query) => grpcUnary(`127.0.0.1:${proc.port}`, searchProducts, query)),
+  });
+  const ENGINE = "engine (OpenSearch)";
+  const DATABASE = "database (FULLTEXT)";
+  const targets = [searchTarget(ENGINE, engineCatalog), searchTarget(DATABASE, databaseCatalog)];
+  const label = `SearchProducts at ${rate}/s, query mix`;
+  const mix = (t, warmMs) => {
+    let next = 0;
+    let degraded = 0;
+    let empty = 0;
+    const call = async () => {
+      const answer = await t.clients[next++ % t.clients.length].call();
+      if (answer.degraded) degraded++;
+      if (answer.products.length === 0) empty++;
+    };
+    return openLoop(call, { rate, durationMs: warmMs ?? PLAN.openMs, maxRequests: 5_000 }).then((figures) => ({ ...figures, degraded, empty }));
+  };
+  const runs = await alternate(label, targets, mix);
+  for (const t of targets) t.clients.forEach((client) => client.close());
+  const total = (list, key) => list.reduce((sum, run) => sum + run[key], 0);
+  for (const t of targets) {
+    const scenario = results.scenarios[`${label}: ${t.name}`];
+    scenario.degraded = total(runs[t.name], "degraded");
+    scenario.emptyAnswers = total(runs[t.name], "empty");
+    search[t.name === ENGINE ? "engine" : "database"] = {
+      p50: scenario.p50,
+      p99: scenario.p99,
+      calls: scenario.calls,
+      errors: scenario.errors,
+      degraded: scenario.degraded,
+      emptyAnswers: scenario.emptyAnswers,
+      firstError: scenario.firstError,
+    };
+  }
+  const c = results.comparisons;
+  c.searchEngineVsDatabaseP50 = ratio(runs, ENGINE, DATABASE, (run) => run.p50);
+  c.searchEngineVsDatabaseP99 = ratio(runs, ENGINE, DATABASE, (run) => run.p99);
+  search.p50Ratio = c.searchEngineVsDatabaseP50;
+  search.p99Ratio = c.searchEngineVsDatabaseP99;
+  if (openSearchPid) search.opensearch.peakMiB = Math.max(...runs[ENGINE].map((run) => run.rssPeakMiB.opensearch));
+  for (const [name, figures] of [
+    [ENGINE, search.engine],
+    [DATABASE, search.database],
+  ])
+    progress(
+      `  ${name}: p50 ${fmtSpread(figures.p50)} ms, p99 ${fmtSpread(figures.p99)} ms, ${figures.errors} errors, ${figures.degraded} degraded and ${figures.emptyAnswers} empty answers of ${figures.calls}`,
+    );
+  target(
+    `SearchProducts on the engine at ${rate}/s: errors and degraded answers`,
+    `${search.engine.errors} errors, ${search.engine.degraded} degraded of ${search.engine.calls} answers (database: ${search.database.errors} errors)`,
+    "0",
+    search.engine.errors === 0 && search.engine.degraded === 0 && search.engine.calls > 0,
+  );
+
+  progress(
+    `search c: index lag, ${lagUpdates} UpdateProduct calls one after another (name -> a new word), each timed until SearchProducts on the engine finds it not degraded (polled every ${SEARCH_LAG_POLL_MS} ms, ${SEARCH_LAG_TIMEOUT_MS / 1000} s at most)`,
+  );
+  const { products: page } = await catalogAdmin.listProducts({ pageSize: 100 });
+  const candidates = page.filter((product) => product.attributes.brand);
+  const shopper = connectClient(CatalogService, engineCatalog.port);
+  const lags = [];
+  const writeLags = [];
+  let missed = 0;
+  for (let index = 0; index < lagUpdates && missed < 3; index++) {
+    // A random point of the refresh cycle: back to back, each update would land just after the
+    // refresh that made the previous one searchable, and wait out a whole cycle every time.
+    await new Promise((resolveWait) => setTimeout(resolveWait, Math.random() * SEARCH_REFRESH_MS));
+    const word = uniqueWord();
+    const { product: updated } = await catalogAdmin.updateProduct({
+      product: { id: candidates[index % candidates.length].id, name: word },
+      updateMask: { paths: ["name"] },
+    });
+    const returned = performance.now();
+    let written;
+    for (;;) {
+      // A realtime GET sees the write before a refresh makes it searchable: the split between the pipeline and the refresh.
+      if (written === undefined && (await indexedVersion(updated.id)) >= Number(updated.version)) written = performance.now() - returned;
+      const answer = await shopper.searchProducts({ query: word, pageSize: 5 });
+      if (!answer.degraded && answer.products.some((product) => product.id === updated.id && product.version >= updated.version)) {
+        lags.push(performance.now() - returned);
+        writeLags.push(written ?? lags.at(-1));
+        break;
+      }
+      if (performance.now() - returned > SEARCH_LAG_TIMEOUT_MS) {
+        missed++;
+        break;
+      }
+      await new Promise((resolveWait) => setTimeout(resolveWait, SEARCH_LAG_POLL_MS));
+    }
+  }
+  const lag = summarize(lags, 1, missed);
+  const writeLag = summarize(writeLags, 1, 0);
+  search.indexLag = {
+    updates: lags.length + missed,
+    found: lags.length,
+    missed,
+    p50: lag.p50,
+    p99: lag.p99,
+    max: lag.max,
+    pollMs: SEARCH_LAG_POLL_MS,
+    written: { p50: writeLag.p50, p99: writeLag.p99, max: writeLag.max },
+  };
+  progress(
+    `  index lag: p50 ${fmt(lag.p50, 0)} ms, p99 ${fmt(lag.p99, 0)} ms, max ${fmt(lag.max, 0)} ms over ${lags.length} updates${missed ? `, ${missed} not searchable within ${SEARCH_LAG_TIMEOUT_MS / 1000} s` : ""}; in the index (realtime GET) after p50 ${fmt(writeLag.p50, 0)} ms, p99 ${fmt(writeLag.p99, 0)} ms`,
+  );
+  if (missed)
+    results.notes.push(
+      `Index lag: ${missed} updated products were not searchable on the engine within ${SEARCH_LAG_TIMEOUT_MS / 1000} s (the step stops after 3).`,
+    );
+  progress(
+    `  OpenSearch (shared infrastructure, pid ${openSearchPid ?? "not found"}${search.opensearch.heapMax ? `, ${search.opensearch.heapMax}` : ""}): RSS ${fmt(search.opensearch.restMiB, 0)} MiB before the search rounds, peak ${fmt(search.opensearch.peakMiB, 0)} MiB during them`,
+  );
+
+  await databaseCatalog.stop();
+  started.splice(started.indexOf(databaseCatalog), 1);
 }
 
 /** Cart AddItem, PlaceOrder (to PENDING), checkout to PAID, event lag and relay drain. */
@@ -748,6 +995,10 @@ async function cleanup() {
   await Promise.all(started.map((proc) => proc.stop().catch(() => undefined)));
   for (const name of databases) await dropDatabase(name).catch(() => undefined);
   await deleteTopicsWhere(TEST_KAFKA_BROKERS, (topic) => topic.startsWith(BENCH_TOPIC_PREFIX)).catch(() => undefined);
+  // After the catalogs stopped: a running indexer would create the index again.
+  await fetch(`${TEST_OPENSEARCH_URL}/${BENCH_INDEX_PREFIX}*?expand_wildcards=all`, { method: "DELETE", signal: AbortSignal.timeout(10_000) }).catch(
+    () => undefined,
+  );
   for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
 }
 

@@ -1,6 +1,6 @@
 // Processes the benchmark starts and what it reads about them from /proc: CPU time
 // (utime + stime) and resident memory. Everything here runs on loopback and ends with the run.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
@@ -30,6 +30,38 @@ export function rssMiB(pid) {
     return match ? Number(match[1]) / 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * The pid of a shared infrastructure process: from the pid file `scripts/infra/up.sh` writes
+ * (`.shopmesh/run/<name>.pid`), else the oldest process whose command line matches `pattern`.
+ * Undefined when neither finds a live process.
+ */
+export function infraPid(name, pattern) {
+  const alive = (pid) => Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`);
+  try {
+    const pid = Number(readFileSync(join(REPO_ROOT, ".shopmesh", "run", `${name}.pid`), "utf8").trim());
+    if (alive(pid)) return pid;
+  } catch {
+    // no pid file: a stack started some other way
+  }
+  try {
+    const pid = Number(execFileSync("pgrep", ["-o", "-f", pattern], { encoding: "utf8" }).trim());
+    return alive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One command-line argument of a process that starts with `prefix` (`-Xmx` of a JVM), or undefined. */
+export function processArgument(pid, prefix) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .findLast((arg) => arg.startsWith(prefix));
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,6 +4,54 @@
 const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 const cell = (s, digits = 2) => (s && typeof s === "object" ? `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})` : fmt(s, digits));
 
+const describeQuery = (q) => {
+  const extras = [
+    ...(q.brands?.length ? [`brands ${q.brands.join("/")}`] : []),
+    ...(q.minPriceMinor || q.maxPriceMinor ? [`price ${q.minPriceMinor ?? 0}–${q.maxPriceMinor ?? "∞"} minor units`] : []),
+    ...(q.orderBy ? [`by ${q.orderBy}`] : []),
+  ];
+  return `\`${q.query}\`${extras.length ? ` (${extras.join(", ")})` : ""}`;
+};
+
+/** The search section: engine vs database at a fixed rate, loading and index lag, OpenSearch's RSS. */
+function searchSection(search) {
+  const { engine, database, load, indexLag, opensearch } = search;
+  const lines = ["## Search", ""];
+  lines.push(
+    `SearchProducts at ${search.rate}/s (open model), the same ${search.queries.length} queries in turn (${search.queries.map(describeQuery).join(", ")}), ` +
+      "on a catalog with SEARCH_ENGINE=opensearch and on one with SEARCH_ENGINE=database (MariaDB FULLTEXT) over the same database, alternated. " +
+      "CPU per call (Scenarios) includes the shared OpenSearch and MariaDB processes, which other work on the machine also uses.",
+    "",
+  );
+  lines.push("| SearchProducts | engine (OpenSearch) | database (FULLTEXT) | engine / database |", "|---|---|---|---|");
+  lines.push(`| p50 ms | ${cell(engine.p50)} | ${cell(database.p50)} | ${cell(search.p50Ratio)}x |`);
+  lines.push(`| p99 ms | ${cell(engine.p99)} | ${cell(database.p99)} | ${cell(search.p99Ratio)}x |`);
+  lines.push(`| errors | ${engine.errors} | ${database.errors} | |`);
+  lines.push(`| degraded answers | ${engine.degraded} of ${engine.calls} | ${database.degraded} of ${database.calls} (never set without an engine) | |`);
+  lines.push(`| answers with no product | ${engine.emptyAnswers} | ${database.emptyAnswers} | |`);
+  lines.push("");
+  if (load)
+    lines.push(
+      `Loading: ${load.products} demo products through CreateProduct as admin in ${fmt(load.seconds, 1)} s (${fmt(load.perSecond, 0)}/s); all searchable on the engine ${fmt(load.allIndexedAfterSeconds, 1)} s after the last one returned.`,
+      "",
+    );
+  if (indexLag)
+    lines.push(
+      `Index lag, UpdateProduct returned -> SearchProducts for the new name finds the product, not degraded (one update at a time, each at a random point of the refresh cycle; polled every ${indexLag.pollMs} ms): ` +
+        `p50 ${fmt(indexLag.p50, 0)} ms, p99 ${fmt(indexLag.p99, 0)} ms, max ${fmt(indexLag.max, 0)} ms over ${indexLag.found} updates${indexLag.missed ? ` (**${indexLag.missed} not found within 30 s**)` : ""}. ` +
+        (indexLag.written
+          ? `Of that, outbox relay + Kafka + indexer until the new version is in the index (a realtime GET): p50 ${fmt(indexLag.written.p50, 0)} ms, p99 ${fmt(indexLag.written.p99, 0)} ms; the rest is the index refresh (every 1 s).`
+          : ""),
+      "",
+    );
+  if (opensearch?.pid)
+    lines.push(
+      `OpenSearch (shared infrastructure, not counted in the stack below${opensearch.heapMax ? `; JVM ${opensearch.heapMax}` : ""}): RSS ${fmt(opensearch.restMiB, 0)} MiB before the search rounds, ${fmt(opensearch.peakMiB, 0)} MiB at their peak.`,
+      "",
+    );
+  return lines;
+}
+
 /** Renders the markdown report; `jsonName` is the raw results file next to it. */
 export function renderMarkdown(results, jsonName) {
   const lines = [];
@@ -64,6 +112,7 @@ export function renderMarkdown(results, jsonName) {
       );
     lines.push("");
   }
+  if (results.search?.engine) lines.push(...searchSection(results.search));
   lines.push("## Footprint (RSS, MiB)", "", "| process | idle | peak under load |", "|---|---|---|");
   const idle = results.footprint?.idleMiB ?? {};
   const peak = results.footprint?.peakUnderLoadMiB ?? {};

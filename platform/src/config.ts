@@ -104,6 +104,15 @@ export const redisConfig = {
     .default(""),
 };
 
+export const opensearchConfig = {
+  OPENSEARCH_URL: devDefault(`http://${localAddress("opensearch")}`),
+  /** Put before every index and alias name this service uses (tests run beside a dev stack); empty in production. */
+  SEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9._-]*$/)
+    .default(""),
+};
+
 export const kafkaConfig = {
   KAFKA_BROKERS: devDefault(localAddress("kafka")),
   /** Where a new consumer group starts; tests use "end" with a per-run group suffix. */

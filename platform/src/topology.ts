@@ -35,7 +35,7 @@ export const DEAD_LETTER_PARTITIONS = 1;
 /** Where a consumer parks an event it cannot handle. */
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
 
-export type Store = "mysql" | "redis";
+export type Store = "mysql" | "redis" | "opensearch";
 
 /**
  * A value of an environment variable: a literal, or the HTTP base URL of another service
@@ -96,10 +96,11 @@ const services = defineServices({
     kind: "grpc",
     description: "products, categories, search",
     database: { name: "shopmesh_catalog", env: "CATALOG_DATABASE" },
-    stores: ["mysql", "redis"],
+    stores: ["mysql", "redis", "opensearch"],
     calls: ["identity"],
     produces: ["catalog"],
-    consumes: [],
+    // Its own product events feed the search index (the indexer's consumer group).
+    consumes: ["catalog"],
   },
   cart: {
     port: 50053,
@@ -220,6 +221,7 @@ const infrastructure = {
   mailpitUi: { port: 8025, env: "MAILPIT_UI_PORT", host: "mailpit", label: "Mailpit UI+API" },
   smtp: { port: 1025, env: "SMTP_PORT", host: "mailpit", label: "Mailpit SMTP" },
   toxiproxyApi: { port: 8474, env: "TOXIPROXY_PORT", host: "toxiproxy", label: "Toxiproxy API (fault tests)" },
+  opensearch: { port: 9200, env: "OPENSEARCH_PORT", host: "opensearch", label: "OpenSearch (HTTP API)" },
 } as const satisfies Record<string, InfraSpec>;
 
 export type InfraName = keyof typeof infrastructure;

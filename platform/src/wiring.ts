@@ -65,6 +65,31 @@ export interface EventPublishing {
 }
 
 /**
+ * A producer that connects when it is first used (the relay's first batch, a dead letter) and
+ * again after a failed attempt, rather than at start: a service started while the broker is
+ * away still serves, its events wait in the outbox, and the relay publishes them once it is back.
+ */
+function connectOnFirstUse(producer: Producer, logger: Logger): Producer {
+  let connecting: Promise<void> | undefined;
+  const connected = () =>
+    (connecting ??= producer.connect().catch((err: unknown) => {
+      connecting = undefined;
+      throw err;
+    }));
+  connected().catch((err: unknown) => logger.warn({ err }, "Kafka is unreachable: events wait in the outbox until it is back"));
+  return Object.assign(Object.create(producer) as Producer, {
+    send: async (record: Parameters<Producer["send"]>[0]) => {
+      await connected();
+      return producer.send(record);
+    },
+    sendBatch: async (batch: Parameters<Producer["sendBatch"]>[0]) => {
+      await connected();
+      return producer.sendBatch(batch);
+    },
+  });
+}
+
+/**
  * Connects a service to Kafka and starts its outbox relay: events committed with a state
  * change are published from the `outbox` table as CloudEvents (source `/shopmesh/<service>`).
  * OUTBOX_RELAY_ENABLED=false leaves them in the outbox.
@@ -72,8 +97,7 @@ export interface EventPublishing {
 export async function startEventPublishing(settings: KafkaSettings, options: { service: string; pool: Pool; logger: Logger }): Promise<EventPublishing> {
   const { service, pool, logger } = options;
   const kafka = createKafka({ brokers: settings.KAFKA_BROKERS, clientId: service, logger, topicPrefix: settings.KAFKA_TOPIC_PREFIX });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
+  const producer = connectOnFirstUse(createIdempotentProducer(kafka), logger);
   const relay = createOutboxRelay({ pool, producer, logger, source: `/shopmesh/${service}` });
   if (settings.OUTBOX_RELAY_ENABLED === "true") relay.start();
   else logger.warn("outbox relay disabled: events stay in the outbox until it is enabled");

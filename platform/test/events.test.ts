@@ -6,6 +6,7 @@ import {
   appendToOutbox,
   createEventConsumer,
   createIdempotentProducer,
+  createKafka,
   createMysqlPool,
   createOutboxRelay,
   deadLetterTopic,
@@ -15,6 +16,7 @@ import {
   migrateProcessedEvents,
   on,
   replayDeadLetters,
+  startEventPublishing,
   withTransaction,
   type Pool,
   type RowDataPacket,
@@ -252,4 +254,51 @@ describe("consumer and an unreachable database", () => {
       await proxy.remove();
     }
   });
+});
+
+describe("Kafka unreachable when a service starts", () => {
+  test("publishing and the consumer start anyway (degraded); once the broker is reachable the event is published and applied once", async () => {
+    const proxy = await createProxy("platform-kafka", TEST_KAFKA_BROKERS.split(",")[0]!);
+    await proxy.cut();
+    const brokers = `127.0.0.1:${proxy.port}`;
+    const publishing = await startEventPublishing(
+      { KAFKA_BROKERS: brokers, KAFKA_TOPIC_PREFIX: currentTestNamespace().topicPrefix, OUTBOX_RELAY_ENABLED: "true" },
+      { service: "platform-test", pool, logger },
+    );
+    const consumer = createEventConsumer({
+      kafka: createKafka({ brokers, clientId: "platform-test-late", logger, topicPrefix: currentTestNamespace().topicPrefix }),
+      pool,
+      logger,
+      producer: publishing.producer,
+      groupId: testGroupId("shopmesh.platform-test.late-broker"),
+      topics: [topic],
+      // From the topic's beginning, as a new service's group starts: the earlier tests' events are not this test's.
+      handlers: [
+        on(StockLowSchema, async (event, meta, connection) => {
+          if (!event.productId.startsWith("late-broker")) return;
+          await connection.execute("INSERT INTO effects (event_id, product_id) VALUES (?, ?)", [meta.id, event.productId]);
+        }),
+      ],
+    });
+    try {
+      await consumer.start();
+      await expect(consumer.readiness.check()).rejects.toThrow(/has not joined/);
+      const [eventId] = await appendEvents(1, "late-broker");
+      await proxy.heal();
+      const effects = async () => {
+        const [rows] = await pool.query<Array<{ n: number } & RowDataPacket>>("SELECT COUNT(*) AS n FROM effects WHERE event_id = ?", [eventId]);
+        return Number(rows[0]!.n);
+      };
+      await eventually(async () => ((await effects()) === 1 ? true : undefined), {
+        timeoutMs: 60_000,
+        what: "the event published and applied once the broker is back",
+      });
+      await consumer.readiness.check();
+      expect((await readTopic()).filter((message) => message.id === eventId)).toHaveLength(1);
+    } finally {
+      await consumer.stop();
+      await publishing.close();
+      await proxy.remove();
+    }
+  }, 90_000);
 });

@@ -11,7 +11,7 @@ trap 'echo "$(basename "$0"): failed at line $LINENO (exit $?)" >&2' ERR
 
 grace_for() {
   case $1 in
-    kafka|mariadb) echo "${SHOPMESH_STOP_TIMEOUT:-45}" ;;
+    kafka|mariadb|opensearch) echo "${SHOPMESH_STOP_TIMEOUT:-45}" ;;
     *)             echo "${SHOPMESH_STOP_TIMEOUT:-15}" ;;
   esac
 }

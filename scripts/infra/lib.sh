@@ -9,10 +9,12 @@ DATA_DIR="$SHOPMESH_STATE/data"
 LOG_DIR="$SHOPMESH_STATE/logs"
 RUN_DIR="$SHOPMESH_STATE/run"
 KAFKA_LIBS="$SHOPMESH_TOOLS/kafka/libs"
+# shellcheck disable=SC2034
+OPENSEARCH_DIST="$SHOPMESH_TOOLS/opensearch"   # unpacked distribution (install.sh)
 
 # Components managed by up/down/status (in start order).
 # shellcheck disable=SC2034
-COMPONENTS=(mariadb redis kafka jaeger mailpit toxiproxy)
+COMPONENTS=(mariadb redis kafka jaeger mailpit toxiproxy opensearch)
 
 # ---------------------------------------------------------------- logging
 _ts() { date +%H:%M:%S; }
@@ -63,6 +65,7 @@ comp_pid() {
     jaeger)  pat='jaeger' ;;
     mailpit) pat='mailpit' ;;
     toxiproxy) pat='toxiproxy-server' ;;
+    opensearch) pat='org\.opensearch\.bootstrap\.OpenSearch|/bin/opensearch' ;;  # launcher script, then its exec'd JVM
     *)       pat='.' ;;
   esac
   local cmd
@@ -156,6 +159,7 @@ comp_port() {
     jaeger)  echo "$JAEGER_UI_PORT" ;;
     mailpit) echo "$MAILPIT_UI_PORT" ;;
     toxiproxy) echo "$TOXIPROXY_PORT" ;;
+    opensearch) echo "$OPENSEARCH_PORT" ;;
   esac
 }
 
@@ -167,6 +171,7 @@ comp_ports_desc() {
     jaeger)  echo "$JAEGER_UI_PORT,$OTLP_GRPC_PORT,$OTLP_HTTP_PORT" ;;
     mailpit) echo "$MAILPIT_UI_PORT,$SMTP_PORT" ;;
     toxiproxy) echo "$TOXIPROXY_PORT" ;;
+    opensearch) echo "$OPENSEARCH_PORT" ;;
   esac
 }
 
@@ -201,5 +206,10 @@ healthy_mailpit() {
 }
 healthy_toxiproxy() {
   curl -fsS --max-time 3 "http://127.0.0.1:$TOXIPROXY_PORT/version" >/dev/null 2>&1
+}
+healthy_opensearch() {
+  local out
+  out=$(curl -fsS --max-time 3 "http://127.0.0.1:$OPENSEARCH_PORT/_cluster/health" 2>/dev/null) &&
+    [[ $out =~ \"status\":\"(green|yellow)\" ]]
 }
 comp_healthy() { "healthy_$1"; }

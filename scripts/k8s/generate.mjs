@@ -9,7 +9,7 @@
 //   port, portEnv   the one port (gRPC h2c + HTTP/1.1) and the variable that sets it
 //   kind            "grpc" or "http" (plain HTTP: HTTP probes, not behind Envoy)
 //   calls           services it calls; gRPC callees become <CALLEE>_ADDR, all become NetworkPolicy allow rules
-//   stores          "mysql" | "redis": connection Secrets and egress to them
+//   stores          "mysql" | "redis" | "opensearch": connection Secrets and egress to them
 //   produces, consumes  topics: a Kafka client when either is non-empty
 //   smtp            true when it sends mail
 //   env             extra variables (same value in compose and Kubernetes; service URLs resolved to <name>:<port>)
@@ -34,6 +34,7 @@ export const IMAGES = {
   kafka: "apache/kafka:4.1.0",
   mariadb: "mariadb:10.11.14",
   redis: "redis:7.4.6-alpine",
+  opensearch: "opensearchproject/opensearch:2.19.6",
   jaeger: "jaegertracing/jaeger:2.13.0",
   mailpit: "axllent/mailpit:v1.28.0",
 };
@@ -44,6 +45,9 @@ const ENVOY = { port: infrastructure.edge.port, admin: infrastructure.envoyAdmin
 const PORTS = Object.fromEntries(Object.entries(infrastructure).map(([name, endpoint]) => [name, endpoint.port]));
 
 // ---------------------------------------------------------------- inputs
+
+/** The stores a service may declare; each has a Secret shopmesh-<store>, a client label and an egress policy. */
+const STORES = ["mysql", "redis", "opensearch"];
 
 export function discoverServices(root = ROOT) {
   const address = (name) => `${name}:${topology.services[name].port}`;
@@ -74,7 +78,7 @@ function validate(services) {
   for (const s of services) {
     if (!Number.isInteger(s.port) || !/^[A-Z][A-Z0-9_]*$/.test(s.portEnv ?? "")) problems.push(`${s.name}: port/portEnv missing or malformed`);
     for (const callee of s.calls) if (!names.has(callee)) problems.push(`${s.name}: calls unknown service ${callee}`);
-    for (const store of s.stores) if (!["mysql", "redis"].includes(store)) problems.push(`${s.name}: unknown store ${store}`);
+    for (const store of s.stores) if (!STORES.includes(store)) problems.push(`${s.name}: unknown store ${store}`);
     const prodCallees = s.calls.filter((c) => services.find((x) => x.name === c)?.devOnly);
     if (!s.devOnly && prodCallees.length > 0 && !prodCallees.every((c) => Object.values(s.env).some((v) => String(v).includes(c)))) {
       problems.push(`${s.name}: calls dev-only ${prodCallees.join(", ")} without an env override naming it`);
@@ -132,6 +136,7 @@ function deployment(s, services) {
   const envFrom = [{ configMapRef: { name: "shopmesh-runtime" } }];
   if (s.stores.includes("mysql")) envFrom.push({ secretRef: { name: "shopmesh-mysql" } });
   if (s.stores.includes("redis")) envFrom.push({ secretRef: { name: "shopmesh-redis" } });
+  if (s.stores.includes("opensearch")) envFrom.push({ secretRef: { name: "shopmesh-opensearch" } });
   const volumes = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
   const mounts = [{ name: "tmp", mountPath: "/tmp" }];
   if (Object.keys(s.secretFiles).length > 0) {
@@ -147,6 +152,7 @@ function deployment(s, services) {
     ...labelsOf(s.name),
     ...(s.stores.includes("mysql") ? { "shopmesh.io/mysql-client": "true" } : {}),
     ...(s.stores.includes("redis") ? { "shopmesh.io/redis-client": "true" } : {}),
+    ...(s.stores.includes("opensearch") ? { "shopmesh.io/opensearch-client": "true" } : {}),
     ...(s.kafka ? { "shopmesh.io/kafka-client": "true" } : {}),
     ...(s.smtp ? { "shopmesh.io/smtp-client": "true" } : {}),
   };
@@ -346,6 +352,7 @@ function baseShared(services) {
     // keeps these (in-cluster StatefulSets); prod replaces the targets with the managed endpoints.
     clientEgress("mysql-clients", "shopmesh.io/mysql-client", "mysql", PORTS.mysql),
     clientEgress("redis-clients", "shopmesh.io/redis-client", "redis", PORTS.redis),
+    clientEgress("opensearch-clients", "shopmesh.io/opensearch-client", "opensearch", PORTS.opensearch),
     clientEgress("kafka-clients", "shopmesh.io/kafka-client", "kafka", PORTS.kafka),
     clientEgress("smtp-clients", "shopmesh.io/smtp-client", "mailpit", PORTS.smtp),
     {
@@ -469,7 +476,24 @@ function baseKustomization(services) {
 
 // ---------------------------------------------------------------- Kubernetes: dev overlay
 
-function statefulInfra({ name, image, port, ports, env = {}, args, command, probe, storage, uid, mountPath, readOnlyRoot = true, extraMounts = [] }) {
+const INFRA_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+
+function statefulInfra({
+  name,
+  image,
+  port,
+  ports,
+  env = {},
+  args,
+  command,
+  probe,
+  storage,
+  uid,
+  mountPath,
+  readOnlyRoot = true,
+  extraMounts = [],
+  resources = INFRA_RESOURCES,
+}) {
   const allPorts = ports ?? [{ name, containerPort: port, protocol: "TCP" }];
   const mounts = [...(storage ? [{ name: "data", mountPath }] : []), { name: "tmp", mountPath: "/tmp" }, ...extraMounts.map((m) => m.mount)];
   return [
@@ -495,7 +519,7 @@ function statefulInfra({ name, image, port, ports, env = {}, args, command, prob
                 ...(args ? { args } : {}),
                 ports: allPorts,
                 env: Object.entries(env).map(([k, v]) => (typeof v === "object" ? { name: k, valueFrom: v } : { name: k, value: String(v) })),
-                resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+                resources,
                 securityContext: { ...restrictedContainer, readOnlyRootFilesystem: readOnlyRoot },
                 readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 5 },
                 volumeMounts: mounts,
@@ -580,6 +604,22 @@ function devInfra(topics) {
       probe: { exec: { command: ["redis-cli", "ping"] } },
     }),
     ...statefulInfra({
+      name: "opensearch",
+      image: IMAGES.opensearch,
+      port: PORTS.opensearch,
+      // The image's opensearch user; fsGroup (restrictedPod) makes the data volume writable to it, so no chown init container.
+      uid: 1000,
+      storage: "4Gi",
+      mountPath: "/usr/share/opensearch/data",
+      // single-node skips the bootstrap checks, so vm.max_map_count need not be raised: no privileged sysctl init container.
+      env: OPENSEARCH_ENV,
+      // The entrypoint writes the keystore and logs under /usr/share/opensearch.
+      readOnlyRoot: false,
+      // 512 MiB heap plus direct memory, Lucene and the JVM itself.
+      resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1536Mi" } },
+      probe: { httpGet: { path: "/_cluster/health", port: PORTS.opensearch } },
+    }),
+    ...statefulInfra({
       name: "kafka",
       image: IMAGES.kafka,
       ports: [
@@ -619,6 +659,7 @@ function devInfra(topics) {
     topicsJob(topics),
     infraIngress("mysql", [PORTS.mysql], [{ "shopmesh.io/mysql-client": "true" }]),
     infraIngress("redis", [PORTS.redis], [{ "shopmesh.io/redis-client": "true" }]),
+    infraIngress("opensearch", [PORTS.opensearch], [{ "shopmesh.io/opensearch-client": "true" }]),
     infraIngress("kafka", [PORTS.kafka], [{ "shopmesh.io/kafka-client": "true" }, selectorOf("kafka-topics")]),
     infraIngress("jaeger", [PORTS.otlpGrpc, PORTS.otlpHttp], [{ "app.kubernetes.io/part-of": "shopmesh" }]),
     infraIngress("mailpit", [PORTS.smtp], [{ "shopmesh.io/smtp-client": "true" }]),
@@ -682,6 +723,7 @@ function devKustomization(services) {
       literals: ["MYSQL_HOST=mysql", `MYSQL_PORT=${PORTS.mysql}`, "MYSQL_USER=shopmesh", "MYSQL_PASSWORD=shopmesh-dev", "MYSQL_ROOT_PASSWORD=root-dev"],
     },
     { name: "shopmesh-redis", literals: [`REDIS_URL=redis://redis:${PORTS.redis}`] },
+    { name: "shopmesh-opensearch", literals: [`OPENSEARCH_URL=http://opensearch.${NAMESPACE}.svc.cluster.local:${PORTS.opensearch}`] },
   ];
   for (const s of services.filter((x) => x.secretEnv.length > 0)) {
     secretGenerator.push({ name: `${s.name}-secrets`, literals: s.secretEnv.map((v) => `${v}=${DEV_SECRET_VALUES[v] ?? `dev-${v.toLowerCase()}`}`) });
@@ -701,6 +743,14 @@ function devKustomization(services) {
     images: services.map((s) => ({ name: ownImage(s.name), newTag: "dev" })),
   };
 }
+
+/** Single-node OpenSearch for dev and compose: plain HTTP, no security plugin, a small heap. */
+const OPENSEARCH_ENV = {
+  "discovery.type": "single-node",
+  DISABLE_SECURITY_PLUGIN: "true",
+  DISABLE_INSTALL_DEMO_CONFIG: "true",
+  OPENSEARCH_JAVA_OPTS: "-Xms512m -Xmx512m",
+};
 
 // The services create their own shopmesh_<service> databases, so the dev user needs global grants.
 const GRANTS_SQL = "GRANT ALL ON *.* TO 'shopmesh'@'%' WITH GRANT OPTION;\n";
@@ -798,7 +848,7 @@ function prodEdgeAndExternals() {
   ];
 }
 
-/** Egress to managed MySQL, Redis, SMTP and the collector, which live outside the cluster network. */
+/** Egress to managed MySQL, Redis, OpenSearch, SMTP and the collector, which live outside the cluster network. */
 function prodEgressPatches() {
   const kafkaEgress = [
     // Strimzi pods: brokers reachable by the event clients; Strimzi's own policies cover the rest.
@@ -828,6 +878,7 @@ function prodEgressPatches() {
     ...kafkaEgress,
     external("shopmesh.io/mysql-client", PORTS.mysql, "mysql-clients-egress"),
     external("shopmesh.io/redis-client", PORTS.redis, "redis-clients-egress"),
+    external("shopmesh.io/opensearch-client", PORTS.opensearch, "opensearch-clients-egress"),
     external("shopmesh.io/smtp-client", 587, "smtp-clients-egress"),
     {
       apiVersion: "networking.k8s.io/v1",
@@ -903,6 +954,7 @@ function prodKustomization(services) {
     namespace: NAMESPACE,
     // Secrets are created out of band (sealed, external or by hand) and only referenced here:
     //   shopmesh-mysql (MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD), shopmesh-redis (REDIS_URL),
+    //   shopmesh-opensearch (OPENSEARCH_URL),
     //   <service>-secrets (the manifest's secretEnv), <service>-files (the manifest's secretFiles).
     resources: ["../../base", "kafka.yaml", "externals.yaml"],
     patches: [{ path: "patches/egress.yaml" }, { path: "patches/runtime.yaml" }, { path: "patches/edge-service.yaml" }, { path: "patches/namespace.yaml" }],
@@ -926,6 +978,19 @@ function composeFile(services, topics) {
     image: IMAGES.redis,
     command: ["redis-server", "--save", "", "--appendonly", "no"],
     healthcheck: { test: ["CMD", "redis-cli", "ping"], interval: "5s", timeout: "3s", retries: 20 },
+  };
+  // single-node skips the bootstrap checks, so the host's vm.max_map_count need not be raised.
+  svc.opensearch = {
+    image: IMAGES.opensearch,
+    environment: OPENSEARCH_ENV,
+    volumes: ["opensearch-data:/usr/share/opensearch/data"],
+    healthcheck: {
+      test: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${PORTS.opensearch}/_cluster/health`],
+      interval: "5s",
+      timeout: "5s",
+      retries: 30,
+      start_period: "30s",
+    },
   };
   svc.kafka = {
     image: IMAGES.kafka,
@@ -1011,6 +1076,10 @@ function composeFile(services, topics) {
       environment.REDIS_URL = `redis://redis:${PORTS.redis}`;
       depends.redis = healthy;
     }
+    if (s.stores.includes("opensearch")) {
+      environment.OPENSEARCH_URL = `http://opensearch:${PORTS.opensearch}`;
+      depends.opensearch = healthy;
+    }
     if (s.kafka) {
       environment.KAFKA_BROKERS = `kafka:${PORTS.kafka}`;
       depends.kafka = healthy;
@@ -1073,7 +1142,7 @@ function composeFile(services, topics) {
       ports: ["127.0.0.1:5173:5173"],
     };
   }
-  const volumes = { "mysql-data": {}, "kafka-data": {} };
+  const volumes = { "mysql-data": {}, "kafka-data": {}, "opensearch-data": {} };
   for (const s of keyServices) volumes[`${s.name}-files`] = {};
   return { name: "shopmesh", services: svc, volumes };
 }

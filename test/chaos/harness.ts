@@ -1,6 +1,6 @@
 // The chaos harness: the checkout mesh as real processes behind a real Envoy, with Toxiproxy
-// between the services and MariaDB, Redis and the payment provider, and a Kafka broker of its
-// own (so stopping it touches nobody else). A fault runs under the open-model checkout load;
+// between the services and MariaDB, Redis, Kafka and the payment provider, and a Kafka broker
+// of its own (so stopping it touches nobody else). A fault runs under the open-model checkout load;
 // once the load is done and the system is quiet, the invariant checker counts what broke.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import {
   ensureTestTopics,
   eventually,
   TEST_MYSQL,
+  TEST_OPENSEARCH_URL,
   TEST_REDIS_URL,
   testLogger,
   type Proxy,
@@ -34,7 +35,7 @@ export interface ChaosMesh {
   mesh: Mesh;
   edge: RunningEnvoy;
   broker: KafkaBroker;
-  proxies: { mysql: Proxy; redis: Proxy; provider: Proxy };
+  proxies: Record<Link, Proxy>;
   shop: Shop;
   /** Everything acknowledged so far, and the stock each product started with (the checker reads all of it). */
   acknowledged: CheckoutRecord[];
@@ -44,20 +45,32 @@ export interface ChaosMesh {
   stop(): Promise<void>;
 }
 
+/** The network links the harness can cut, slow or throttle. */
+export type Link = "mysql" | "redis" | "kafka" | "opensearch" | "provider";
+const LINK_NAMES: Record<Link, string> = { mysql: "MariaDB", redis: "Redis", kafka: "Kafka", opensearch: "OpenSearch", provider: "payment provider" };
+
 export async function startChaosMesh(): Promise<ChaosMesh> {
-  const broker = await startKafkaBroker();
   const redisUpstream = new URL(TEST_REDIS_URL);
-  const proxies = {
+  const proxies: Record<Link, Proxy> = {
     mysql: await createProxy("mysql", `${TEST_MYSQL.host}:${TEST_MYSQL.port}`),
     redis: await createProxy("redis", `${redisUpstream.hostname}:${redisUpstream.port || topology.infrastructure.redis.port}`),
-    // Its upstream is the simulator's port, known once the mesh has picked it.
+    opensearch: await createProxy("opensearch", new URL(TEST_OPENSEARCH_URL).host),
+    // Upstreams known only later: the broker's port, and the simulator's once the mesh has picked it.
+    kafka: await createProxy("kafka", "127.0.0.1:1"),
     provider: await createProxy("provider", "127.0.0.1:1"),
   };
+  let broker: KafkaBroker | undefined;
   const cleanUp = async () => {
     for (const proxy of Object.values(proxies)) await proxy.remove().catch(() => undefined);
-    await broker.destroy();
+    await broker?.destroy();
   };
   try {
+    broker = await startKafkaBroker({
+      advertise: async (port) => {
+        await proxies.kafka.retarget(`127.0.0.1:${port}`);
+        return proxies.kafka.port;
+      },
+    });
     await ensureTestTopics(broker.brokers, currentTestNamespace().topicPrefix);
     const throughFaults = {
       MYSQL_HOST: "127.0.0.1",
@@ -70,6 +83,7 @@ export async function startChaosMesh(): Promise<ChaosMesh> {
     };
     const extra: Record<string, Record<string, string>> = Object.fromEntries(CHAOS_SERVICES.map((name) => [name, { ...throughFaults }]));
     extra["payment"]!["PAYMENT_PROVIDER_URL"] = `http://127.0.0.1:${proxies.provider.port}`;
+    extra["catalog"]!["OPENSEARCH_URL"] = `http://127.0.0.1:${proxies.opensearch.port}`;
     const mesh = await startMesh(CHAOS_SERVICES, extra);
     try {
       await proxies.provider.retarget(`127.0.0.1:${mesh.ports["payment-provider-sim"]}`);
@@ -231,18 +245,40 @@ export const brokerDown = (durationMs: number): Fault => ({
   recover: (chaos) => chaos.broker.start(),
 });
 
-export const cut = (what: "mysql" | "redis" | "provider", durationMs: number): Fault => ({
-  name: `${what === "mysql" ? "MariaDB" : what === "redis" ? "Redis" : "payment provider"} unreachable ${durationMs / 1000} s`,
+export const cut = (link: Link, durationMs: number): Fault => ({
+  name: `${LINK_NAMES[link]} unreachable ${durationMs / 1000} s`,
   durationMs,
-  inject: (chaos) => chaos.proxies[what].cut(),
-  recover: (chaos) => chaos.proxies[what].heal(),
+  inject: (chaos) => chaos.proxies[link].cut(),
+  recover: (chaos) => chaos.proxies[link].heal(),
 });
 
-export const slow = (what: "mysql" | "redis" | "provider", latencyMs: number, durationMs: number): Fault => ({
-  name: `${what === "mysql" ? "MariaDB" : what === "redis" ? "Redis" : "payment provider"} +${latencyMs} ms for ${durationMs / 1000} s`,
+export const slow = (link: Link, latencyMs: number, durationMs: number): Fault => ({
+  name: `${LINK_NAMES[link]} +${latencyMs} ms for ${durationMs / 1000} s`,
   durationMs,
-  inject: (chaos) => chaos.proxies[what].addLatency(latencyMs),
-  recover: (chaos) => chaos.proxies[what].heal(),
+  inject: (chaos) => chaos.proxies[link].addLatency(latencyMs),
+  recover: (chaos) => chaos.proxies[link].heal(),
+});
+
+export const throttle = (link: Link, kilobytesPerSecond: number, durationMs: number): Fault => ({
+  name: `${LINK_NAMES[link]} bandwidth ${kilobytesPerSecond} KB/s for ${durationMs / 1000} s`,
+  durationMs,
+  inject: (chaos) => chaos.proxies[link].limitBandwidth(kilobytesPerSecond),
+  recover: (chaos) => chaos.proxies[link].heal(),
+});
+
+/**
+ * A crash during a broker outage: `service` is killed while the broker is stopped and must
+ * start again (and serve) before the broker is back, not crash-loop until it is.
+ */
+export const restartDuringBrokerOutage = (service: string, durationMs = 15_000): Fault => ({
+  name: `kill -9 ${service} while the Kafka broker is stopped`,
+  durationMs,
+  async inject(chaos) {
+    await chaos.broker.stop();
+    await chaos.mesh.processes.get(service)!.kill();
+    await chaos.mesh.start(service);
+  },
+  recover: (chaos) => chaos.broker.start(),
 });
 
 /** The provider simulator misbehaving with its webhooks (duplicates, reversed order, a delay). */
@@ -286,6 +322,8 @@ export interface FaultRow extends InvariantReport {
   acknowledged: number;
   refused: number;
   retries: number;
+  /** Searches the database answered because the engine was away. */
+  degradedSearches: number;
   clientErrors: Record<string, number>;
   /** Measured, not a broken guarantee: see countEmailsDeliveredTwice. */
   emailsDeliveredTwice: number;
@@ -368,6 +406,7 @@ export async function runFault(chaos: ChaosMesh, fault: Fault, options: RunOptio
     acknowledged: loadResult.acknowledged.length,
     refused: loadResult.refused,
     retries: loadResult.retries,
+    degradedSearches: loadResult.degradedSearches,
     clientErrors: loadResult.clientErrors,
     // Work the saga never finished within the bound: orders that did not reach their expected state.
     lost: totals.lost - previous.lost + stuck.reduce((sum, work) => sum + work.count, 0),
@@ -383,7 +422,7 @@ export async function runFault(chaos: ChaosMesh, fault: Fault, options: RunOptio
     details: [...stuckLines, ...totals.details.filter((line) => !previous.details.includes(line))],
   };
   progress(
-    `${fault.name}: sent ${row.sent}, acknowledged ${row.acknowledged}, client errors ${JSON.stringify(row.clientErrors)}, lost ${row.lost}, duplicated ${row.duplicated}, oversold ${row.oversold}, double-charged ${row.doubleCharged}, recovered in ${(recoverMs / 1000).toFixed(1)} s`,
+    `${fault.name}: sent ${row.sent}, acknowledged ${row.acknowledged}, client errors ${JSON.stringify(row.clientErrors)}, searches degraded ${row.degradedSearches}, lost ${row.lost}, duplicated ${row.duplicated}, oversold ${row.oversold}, double-charged ${row.doubleCharged}, recovered in ${(recoverMs / 1000).toFixed(1)} s`,
   );
   return row;
 }

@@ -24,11 +24,17 @@ export interface KafkaBroker {
   destroy(): Promise<void>;
 }
 
-export async function startKafkaBroker(): Promise<KafkaBroker> {
+/**
+ * `advertise` puts something in front of the broker (a Toxiproxy proxy, so the network to it
+ * can be cut or throttled): given the broker's port it returns the port clients must use,
+ * which the broker then advertises, so no client bypasses it after bootstrapping.
+ */
+export async function startKafkaBroker(options: { advertise?: (port: number) => Promise<number> } = {}): Promise<KafkaBroker> {
   const dir = await mkdtemp(join(tmpdir(), "chaos-kafka-"));
   const port = await freePort();
   const controllerPort = await freePort();
-  const brokers = `127.0.0.1:${port}`;
+  const advertisedPort = options.advertise ? await options.advertise(port) : port;
+  const brokers = `127.0.0.1:${advertisedPort}`;
   const properties = join(dir, "server.properties");
   await writeFile(
     properties,
@@ -37,7 +43,7 @@ export async function startKafkaBroker(): Promise<KafkaBroker> {
       "node.id=1",
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
       `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`,
       "controller.listener.names=CONTROLLER",
       "inter.broker.listener.name=PLAINTEXT",
       "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",

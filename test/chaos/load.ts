@@ -7,6 +7,7 @@ import { Code, ConnectError, createClient, type Client } from "@connectrpc/conne
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
+import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { OrderService } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import type { CheckoutRecord } from "./invariants.js";
@@ -87,6 +88,8 @@ export interface LoadResult {
   retries: number;
   /** Orders the shop refused for a business reason (out of stock): an answer, not a failure. */
   refused: number;
+  /** Searches answered by the database because the search engine was away (an answer, degraded). */
+  degradedSearches: number;
 }
 
 class StepFailed extends Error {
@@ -103,7 +106,7 @@ class StepFailed extends Error {
  * a customer of its own. Resolves when every started checkout has finished (or given up).
  */
 export async function runCheckoutLoad(options: LoadOptions): Promise<LoadResult> {
-  const result: LoadResult = { sent: 0, acknowledged: [], clientErrors: {}, retries: 0, refused: 0 };
+  const result: LoadResult = { sent: 0, acknowledged: [], clientErrors: {}, retries: 0, refused: 0, degradedSearches: 0 };
   const total = Math.floor((options.ratePerSecond * options.durationMs) / 1000);
   if (options.customers.length < total) throw new Error(`the load needs ${total} customers, got ${options.customers.length}`);
 
@@ -153,6 +156,7 @@ export async function runCheckoutLoad(options: LoadOptions): Promise<LoadResult>
 
   async function checkout(customer: Customer, n: number): Promise<void> {
     const productId = options.productIds[n % options.productIds.length]!;
+    const catalog = client(CatalogService, options.edgeUrl);
     const cart = client(CartService, options.edgeUrl, customer.token);
     const orders = client(OrderService, options.edgeUrl, customer.token);
     const call = { timeoutMs: ATTEMPT_TIMEOUT_MS };
@@ -169,6 +173,9 @@ export async function runCheckoutLoad(options: LoadOptions): Promise<LoadResult>
     }
 
     async function fillAndPlace(): Promise<void> {
+      // A shopper searches first (the engine, or the database when it is away).
+      const found = await withRetries("search", () => catalog.searchProducts({ query: "chaos product", pageSize: 5 }, call));
+      if (found.degraded) result.degradedSearches++;
       // AddItem is not idempotent: once an attempt may have landed, set the quantity instead.
       let mayHaveLanded = false;
       await withRetries("add item", async () => {

@@ -19,11 +19,11 @@ export function renderReport(result: ChaosResult): string {
     "",
     `Open-model checkout load at ${result.ratePerSecond}/s through the edge; each fault injected after 3 s, then recovery, then the invariant checker on the real databases. Rerun: \`npm run chaos\` (\`-- --quick\` for the short subset).`,
     "",
-    "| fault | sent | acknowledged | refused (sold out) | client retries | client errors | lost | duplicated | oversold | double-charged | ledger imbalance | leaked reservations | paid, cancelled late, refunded | emails delivered twice | recovered in |",
-    "| --- | --: | --: | --: | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
+    "| fault | sent | acknowledged | refused (sold out) | client retries | client errors | searches degraded | lost | duplicated | oversold | double-charged | ledger imbalance | leaked reservations | paid, cancelled late, refunded | emails delivered twice | recovered in |",
+    "| --- | --: | --: | --: | --: | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
     ...result.rows.map(
       (row) =>
-        `| ${row.fault} | ${row.sent} | ${row.acknowledged} | ${row.refused} | ${row.retries} | ${errors(row)} | ${row.lost} | ${row.duplicated} | ${row.oversold} | ${row.doubleCharged} | ${row.ledgerImbalance} | ${row.leakedReservations} | ${row.refundedAfterCancel} | ${row.emailsDeliveredTwice} | ${row.quiet ? `${(row.recoverMs / 1000).toFixed(1)} s` : "never"} |`,
+        `| ${row.fault} | ${row.sent} | ${row.acknowledged} | ${row.refused} | ${row.retries} | ${errors(row)} | ${row.degradedSearches} | ${row.lost} | ${row.duplicated} | ${row.oversold} | ${row.doubleCharged} | ${row.ledgerImbalance} | ${row.leakedReservations} | ${row.refundedAfterCancel} | ${row.emailsDeliveredTwice} | ${row.quiet ? `${(row.recoverMs / 1000).toFixed(1)} s` : "never"} |`,
     ),
     "",
   ];

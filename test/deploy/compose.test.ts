@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { servicesByPort, topology } from "@shopmesh/platform/topology";
 import { BIN, installTools, INSTALL_TIMEOUT_MS, ROOT, run } from "./tools.js";
 
 interface ComposeService {
   image?: string;
+  environment?: Record<string, string>;
   build?: { context: string; args?: Record<string, string> };
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
@@ -48,13 +50,13 @@ test("every service with a manifest is built from the one Dockerfile with its SE
     expect(service?.healthcheck?.test.join(" ")).toContain("/readyz");
     for (const [dependency, { condition }] of Object.entries(service?.depends_on ?? {})) {
       expect(services[dependency]).toBeDefined();
-      if (["mysql", "redis", "kafka"].includes(dependency)) expect(condition).toBe("service_healthy");
+      if (["mysql", "redis", "opensearch", "kafka"].includes(dependency)) expect(condition).toBe("service_healthy");
     }
   }
 });
 
-test("the compose stack has Envoy on the compose variant of the generated config, Kafka with its topic job, MySQL, Redis, Jaeger and Mailpit", () => {
-  for (const name of ["envoy", "kafka", "kafka-topics", "mysql", "redis", "jaeger", "mailpit"]) expect(services[name]).toBeDefined();
+test("the compose stack has Envoy on the compose variant of the generated config, Kafka with its topic job, MySQL, Redis, OpenSearch, Jaeger and Mailpit", () => {
+  for (const name of ["envoy", "kafka", "kafka-topics", "mysql", "redis", "opensearch", "jaeger", "mailpit"]) expect(services[name]).toBeDefined();
   const envoyMount = services["envoy"]!.volumes?.find((v) => v.target === "/etc/envoy/envoy.yaml");
   expect(envoyMount?.source).toBe(join(ROOT, "envoy/envoy.compose.yaml"));
   expect(existsSync(envoyMount!.source)).toBe(true);
@@ -64,4 +66,15 @@ test("the compose stack has Envoy on the compose variant of the generated config
     .filter(Boolean);
   const job = JSON.stringify(services["kafka-topics"]);
   for (const topic of topics) expect(job).toContain(`--topic ${topic} `);
+});
+
+test("a service that declares the opensearch store gets OPENSEARCH_URL and waits for a healthy OpenSearch, which keeps its data in a named volume", () => {
+  const clients = servicesByPort().filter(([, s]) => s.stores.includes("opensearch"));
+  expect(clients.length).toBeGreaterThan(0);
+  for (const [name] of clients) {
+    expect(services[name]?.environment?.["OPENSEARCH_URL"]).toBe(`http://opensearch:${topology.infrastructure.opensearch.port}`);
+    expect(services[name]?.depends_on?.["opensearch"]).toMatchObject({ condition: "service_healthy" });
+  }
+  expect(services["opensearch"]?.healthcheck?.test.join(" ")).toContain("/_cluster/health");
+  expect(services["opensearch"]?.volumes?.map((v) => [v.type, v.target])).toContainEqual(["volume", "/usr/share/opensearch/data"]);
 });

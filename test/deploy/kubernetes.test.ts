@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { servicesByPort, type ServiceSpec } from "@shopmesh/platform/topology";
+import { servicesByPort, topology, type ServiceSpec, type Store } from "@shopmesh/platform/topology";
 import { BIN, buildOverlay, installTools, INSTALL_TIMEOUT_MS, K8S_VERSION, parseYamlDocuments, ROOT, run, type K8sObject } from "./tools.js";
 
 /** Every service of the topology (platform/src/topology.ts), which the generator renders. */
@@ -117,7 +117,7 @@ test("prod references Secrets by name only and runs Kafka through Strimzi, while
       .map((o) => o.metadata.name)
       .sort(),
   ).toEqual([...topics].sort());
-  for (const name of ["mysql", "redis", "kafka"]) expect(find("dev", "StatefulSet", name)).toBeDefined();
+  for (const name of ["mysql", "redis", "opensearch", "kafka"]) expect(find("dev", "StatefulSet", name)).toBeDefined();
   const standIns = [...manifests].filter(([, m]) => m.devOnly);
   for (const [name, manifest] of standIns) {
     expect(find("dev", "Deployment", name)).toBeDefined();
@@ -129,4 +129,27 @@ test("prod references Secrets by name only and runs Kafka through Strimzi, while
       expect(find("prod", "NetworkPolicy", `${callee}-from-${name}`)).toBeUndefined();
     }
   }
+});
+
+test("a service gets a store's connection Secret, client label and egress exactly when it declares the store, and dev's store admits only those clients", () => {
+  const label = (store: string) => `shopmesh.io/${store}-client`;
+  for (const store of ["mysql", "redis", "opensearch"] as const satisfies readonly Store[]) {
+    for (const overlay of ["dev", "prod"]) {
+      for (const name of deployed(overlay)) {
+        const pod = find(overlay, "Deployment", name)!.spec.template;
+        const secrets = (pod.spec.containers[0].envFrom as { secretRef?: { name: string } }[]).map((source) => source.secretRef?.name);
+        const declared = manifests.get(name)!.stores.includes(store);
+        expect([name, pod.metadata.labels[label(store)]]).toEqual([name, declared ? "true" : undefined]);
+        // Dev's generated Secrets carry kustomize's content hash (shopmesh-redis-<hash>); prod names them as created.
+        const references = secrets.some((secret) => secret === `shopmesh-${store}` || secret?.startsWith(`shopmesh-${store}-`));
+        expect([name, references]).toEqual([name, declared]);
+      }
+      expect(find(overlay, "NetworkPolicy", `${store}-clients-egress`)?.spec.podSelector).toEqual({ matchLabels: { [label(store)]: "true" } });
+    }
+    expect(find("dev", "NetworkPolicy", `${store}-ingress`)?.spec.ingress).toEqual([
+      { from: [{ podSelector: { matchLabels: { [label(store)]: "true" } } }], ports: [{ protocol: "TCP", port: topology.infrastructure[store].port }] },
+    ]);
+  }
+  const url = rendered.get("dev")!.objects.find((o) => o.kind === "Secret" && o.metadata.name.startsWith("shopmesh-opensearch"))?.data?.["OPENSEARCH_URL"];
+  expect(Buffer.from(url ?? "", "base64").toString()).toBe(`http://opensearch.shopmesh.svc.cluster.local:${topology.infrastructure.opensearch.port}`);
 });

@@ -46,8 +46,15 @@ export type Customer = Awaited<ReturnType<typeof registerCustomer>>;
  */
 export async function openShop(mesh: Mesh) {
   const client = <S extends Parameters<typeof connectClient>[0]>(service: S, name: string, token?: string) => meshClient(mesh, service, name, token);
-  const login = await client(IdentityService, "identity").login({ email: "admin@shopmesh.local", password: "admin-password" });
-  const adminToken = login.tokens!.accessToken;
+  const signInAsAdmin = async () =>
+    (await client(IdentityService, "identity").login({ email: "admin@shopmesh.local", password: "admin-password" })).tokens!.accessToken;
+  const adminToken = await signInAsAdmin();
+  // Access tokens live 15 minutes; a long run (the chaos matrix) signs in again well before.
+  let admin = { token: adminToken, at: Date.now() };
+  const currentAdminToken = async () => {
+    if (Date.now() - admin.at > 5 * 60_000) admin = { token: await signInAsAdmin(), at: Date.now() };
+    return admin.token;
+  };
   const { category } = await client(CatalogService, "catalog", adminToken).createCategory({
     category: { slug: `kitchen-${randomBytes(3).toString("hex")}`, name: "Kitchen" },
   });
@@ -83,10 +90,11 @@ export async function openShop(mesh: Mesh) {
     /** A product in the catalog with `units` on hand; returns its id. */
     async newProduct(priceMinor: bigint, units: number) {
       const sku = `E2E-${randomBytes(5).toString("hex").toUpperCase()}`;
-      const { product } = await client(CatalogService, "catalog", adminToken).createProduct({
+      const token = await currentAdminToken();
+      const { product } = await client(CatalogService, "catalog", token).createProduct({
         product: { sku, name: `Test kettle ${sku}`, description: "Boils water.", categoryId, price: { currency: "EUR", amountMinor: priceMinor } },
       });
-      await client(InventoryService, "inventory", adminToken).setStock({ productId: product!.id, onHand: units });
+      await client(InventoryService, "inventory", token).setStock({ productId: product!.id, onHand: units });
       return product!.id;
     },
 

@@ -6,7 +6,7 @@ import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js"
 import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { connectClient, freePort, spawnService, type SpawnedService, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
+import { connectClient, eventually, freePort, spawnService, type SpawnedService, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
 import { at, startEdge, waitHealthy, type RunningEnvoy } from "../edge/harness.js";
 import { startMesh, type Mesh } from "../e2e/mesh.js";
 import { buildStorefront, launchChromium, screenshot, serveStorefront, type ServedStorefront } from "./storefront.js";
@@ -49,6 +49,14 @@ async function seedCatalog(): Promise<void> {
     await client(InventoryService, "inventory").setStock({ productId: product!.id, onHand: 20 });
     products[key as keyof typeof products] = { id: product!.id, name };
   }
+  // The search engine learns of new products through their events: wait until it finds them.
+  await eventually(
+    async () => {
+      const found = await catalog.searchProducts({ query: RUN });
+      return !found.degraded && found.products.length === 3 ? true : undefined;
+    },
+    { timeoutMs: 60_000, what: "the run's products in the search index" },
+  );
   await client(DeliveryService, "delivery").createPartner({
     partner: { name: "Berlin Bikes", contactEmail: "dispatch@berlin-bikes.example", available: true, serviceAreaPrefixes: ["10"], dailyCapacity: 100 },
   });
@@ -223,4 +231,37 @@ test("when an admin changes a price, then a shopper sees the new price and a pri
   await page.goto(`${storefront.origin}/#/product/${products.grinder.id}`);
   await page.getByTestId("product-price").filter({ hasText: "12.50" }).waitFor();
   await shopper.context.close();
+}, 60_000);
+
+test("search: suggestions as you type, a corrected query when nothing matched, and facet filters with counts", async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${storefront.origin}/#/`);
+  const box = page.getByLabel("Search products");
+
+  // Completions come from the engine while typing.
+  await box.pressSequentially("copp", { delay: 20 });
+  await page.locator(`#search-suggestions option[value="${products.kettle.name}"]`).waitFor({ state: "attached" });
+
+  // Two letters swapped in a short word: too far for typo tolerance, close enough to correct.
+  await box.fill(`bruu ${RUN}`);
+  const correction = page.getByRole("button", { name: new RegExp(`burr ${RUN}`) });
+  await correction.waitFor();
+  await screenshot(page, "13-did-you-mean");
+  await correction.click();
+  await page
+    .getByRole("list", { name: "Search results" })
+    .getByRole("link", { name: new RegExp(products.grinder.name) })
+    .waitFor();
+
+  // All three, then only those under €25: the price facet counts them before the click.
+  await box.fill(RUN);
+  const results = page.getByRole("list", { name: "Search results" });
+  await results.getByRole("link").nth(2).waitFor();
+  const filters = page.getByRole("complementary", { name: "Filters" });
+  await filters.getByLabel(/€0 – €25 \(2\)/).check();
+  await eventually(async () => ((await results.getByRole("link").count()) === 2 ? true : undefined), { timeoutMs: 15_000, what: "two results under €25" });
+  await screenshot(page, "14-facets");
+  expect(await results.getByRole("link", { name: new RegExp(products.kettle.name) }).count()).toBe(0);
+  await context.close();
 }, 60_000);

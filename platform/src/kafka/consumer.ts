@@ -3,8 +3,9 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { ExponentialBackoff, handleWhen, retry, wrap } from "cockatiel";
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
-import type { Pool, PoolConnection } from "mysql2/promise";
+import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
 import type { Logger } from "../logger.js";
+import type { ReadinessCheck } from "../rpc/server.js";
 import { isDatabaseUnavailable, isDuplicateKey, withTransaction } from "../db/mysql.js";
 import { runMigrations } from "../db/migrations.js";
 import { failpoint, FAILPOINTS, rejectingFailpoint } from "../failpoint.js";
@@ -34,10 +35,31 @@ export interface EventHandler<D extends DescMessage = DescMessage> {
   handle(event: MessageShape<D>, meta: EventMeta, connection: PoolConnection): Promise<void>;
   /** Work to do after the transaction committed (notify watchers, nudge a relay). */
   afterCommit?(event: MessageShape<D>, meta: EventMeta): void;
+  /** An effect outside the database (see onExternal), applied before the event is recorded. */
+  external?(event: MessageShape<D>, meta: EventMeta): Promise<void>;
 }
 
 export function on<D extends DescMessage>(schema: D, handle: EventHandler<D>["handle"], afterCommit?: EventHandler<D>["afterCommit"]): EventHandler {
   return { schema, handle, ...(afterCommit ? { afterCommit } : {}) } as unknown as EventHandler;
+}
+
+/**
+ * A handler whose effect lives outside the service's database (a search index, say) and is
+ * idempotent by itself (a version-guarded write). It runs before the event is recorded as
+ * processed and outside any transaction, so no database transaction waits on the network; a
+ * crash in between applies it again on redelivery, which its own guard absorbs.
+ */
+export function onExternal<D extends DescMessage>(schema: D, effect: NonNullable<EventHandler<D>["external"]>): EventHandler {
+  return { schema, handle: async () => undefined, external: effect } as unknown as EventHandler;
+}
+
+/**
+ * A dependency of a handler other than the database is unreachable (a search engine, say).
+ * Not the event's fault: the consumer waits for it, as for the database, instead of spending
+ * the event's attempts and dead-lettering it.
+ */
+export class DependencyUnavailableError extends Error {
+  override name = "DependencyUnavailableError";
 }
 
 /** An event that can never succeed (undecodable, rule broken); it goes to the dead-letter topic at once. */
@@ -71,6 +93,7 @@ export interface EventConsumerOptions {
 export { deadLetterTopic };
 
 const tracer = trace.getTracer("shopmesh.events");
+const dependencyAway = (err: unknown) => isDatabaseUnavailable(err) || err instanceof DependencyUnavailableError;
 const describe = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 const headerGetter = {
   keys: (carrier: IHeaders) => Object.keys(carrier),
@@ -83,7 +106,15 @@ const headerGetter = {
  * Failures retry with exponential backoff; after `maxAttempts` the message goes to
  * `<topic>.dlq` with its original headers plus the error, and the partition moves on.
  */
-export function createEventConsumer(options: EventConsumerOptions): { start(): Promise<void>; stop(): Promise<void>; consumer: Consumer } {
+export interface EventConsumer {
+  consumer: Consumer;
+  start(): Promise<void>;
+  /** Not critical: degraded until the consumer has joined its group (see start). */
+  readiness: ReadinessCheck;
+  stop(): Promise<void>;
+}
+
+export function createEventConsumer(options: EventConsumerOptions): EventConsumer {
   const { logger, pool } = options;
   const maxAttempts = options.maxAttempts ?? 5;
   const initialBackoffMs = options.initialBackoffMs ?? 200;
@@ -99,6 +130,11 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
       event = decodeEvent(handler.schema, message.value ?? new Uint8Array());
     } catch (err) {
       throw new PoisonEventError(`cannot decode ${meta.type}: ${(err as Error).message}`);
+    }
+    if (handler.external) {
+      const [seen] = await pool.execute<RowDataPacket[]>("SELECT 1 FROM processed_events WHERE consumer = ? AND event_id = ?", [options.groupId, meta.id]);
+      if (seen.length > 0) return false;
+      await handler.external(event, meta);
     }
     const applied = await withTransaction(pool, async (connection) => {
       try {
@@ -187,14 +223,14 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
     try {
       await context.with(trace.setSpan(parent, span), async () => {
         // A failing handler retries with backoff and is dead-lettered after maxAttempts; the
-        // database being away is not the event's fault, so that waits (heartbeating, partition
-        // held in order) for as long as it lasts. Neither retries a poison event or while stopping.
+        // database (or another dependency) being away is not the event's fault, so that waits
+        // (heartbeating, partition held in order) for as long as it lasts. Neither retries a poison event or while stopping.
         const handlerFailures = retry(
-          handleWhen((err) => !(err instanceof PoisonEventError) && !isDatabaseUnavailable(err) && !stopping),
+          handleWhen((err) => !(err instanceof PoisonEventError) && !dependencyAway(err) && !stopping),
           { maxAttempts: maxAttempts - 1, backoff: new ExponentialBackoff({ initialDelay: initialBackoffMs, maxDelay: 30_000 }) },
         );
-        const databaseAway = retry(
-          handleWhen((err) => isDatabaseUnavailable(err) && !stopping),
+        const dependencyOutage = retry(
+          handleWhen((err) => dependencyAway(err) && !stopping),
           { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: initialBackoffMs, maxDelay: 5_000 }) },
         );
         let attempts = 0;
@@ -206,9 +242,9 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
           void heartbeat().catch(() => undefined);
         };
         handlerFailures.onRetry(onRetry);
-        databaseAway.onRetry(onRetry);
+        dependencyOutage.onRetry(onRetry);
         try {
-          const applied = await wrap(databaseAway, handlerFailures).execute(() => {
+          const applied = await wrap(dependencyOutage, handlerFailures).execute(() => {
             attempts++;
             return applyOnce(handler, message, meta);
           });
@@ -227,33 +263,36 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
     }
   }
 
-  return {
-    consumer,
-    /** Connects and resolves once the group has assigned this member its partitions. */
-    async start() {
-      // Where a group without committed offsets starts, when told to start at the end: the
-      // high watermarks read now, before connecting, so nothing produced after start() began
-      // is skipped.
-      const ends = options.startAt === "end" ? await uncommittedEnds(options.kafka, options.groupId, options.topics) : new Map<string, string>();
-      const joined = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`consumer group ${options.groupId} did not join within 30 s`)), 30_000);
-        const remove = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-          clearTimeout(timer);
-          remove();
-          for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-            for (const partition of partitions) {
-              const logical = options.topics.find((name) => topic === name || topic.endsWith(`.${name}`) || topic.endsWith(name)) ?? topic;
-              const offset = ends.get(`${logical}:${partition}`);
-              // Seek takes the broker's (prefixed) topic name, as the assignment reports it.
-              if (offset !== undefined) consumer.seek({ topic, partition, offset });
-            }
+  let joinedGroup = false;
+  let joiningInBackground: Promise<void> | undefined;
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+    platformMetrics.consumerLag.set({ group: options.groupId, topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag)),
+  );
+
+  /** Connects, subscribes and runs; resolves once the group has assigned this member its partitions. */
+  async function joinGroup(): Promise<void> {
+    // Where a group without committed offsets starts, when told to start at the end: the
+    // high watermarks read now, before connecting, so nothing produced after this began is skipped.
+    const ends = options.startAt === "end" ? await uncommittedEnds(options.kafka, options.groupId, options.topics) : new Map<string, string>();
+    let removeJoinListener = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const joined = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`consumer group ${options.groupId} did not join within 30 s`)), 30_000);
+      removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        clearTimeout(timer);
+        removeJoinListener();
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) {
+            const logical = options.topics.find((name) => topic === name || topic.endsWith(`.${name}`) || topic.endsWith(name)) ?? topic;
+            const offset = ends.get(`${logical}:${partition}`);
+            // Seek takes the broker's (prefixed) topic name, as the assignment reports it.
+            if (offset !== undefined) consumer.seek({ topic, partition, offset });
           }
-          resolve();
-        });
+        }
+        resolve();
       });
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
-        platformMetrics.consumerLag.set({ group: options.groupId, topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag)),
-      );
+    });
+    try {
       await consumer.connect();
       await consumer.subscribe({ topics: options.topics, fromBeginning: options.startAt !== "end" });
       await consumer.run({
@@ -262,12 +301,86 @@ export function createEventConsumer(options: EventConsumerOptions): { start(): P
         eachMessage: async ({ topic, partition, message, heartbeat }) => process(topic, partition, message, heartbeat),
       });
       await joined;
+    } catch (err) {
+      clearTimeout(timer);
+      removeJoinListener();
+      joined.catch(() => undefined);
+      throw err;
+    }
+    joinedGroup = true;
+  }
+
+  /** Retries the join until it succeeds or the consumer stops (the broker was away at start). */
+  async function joinWhenBrokerReturns(): Promise<void> {
+    const backoff = retry(
+      handleWhen(() => !stopping),
+      { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: 500, maxDelay: 5_000 }) },
+    );
+    backoff.onRetry((reason) =>
+      logger.warn({ group: options.groupId, err: "error" in reason ? describe(reason.error) : undefined }, "consumer could not join its group yet; retrying"),
+    );
+    await backoff
+      .execute(async () => {
+        if (stopping) return;
+        try {
+          await joinGroup();
+        } catch (err) {
+          await consumer.disconnect().catch(() => undefined);
+          throw err;
+        }
+      })
+      .then(() => {
+        if (joinedGroup) logger.info({ group: options.groupId }, "consumer joined its group; events flow again");
+      })
+      .catch(() => undefined);
+  }
+
+  return {
+    consumer,
+    /**
+     * Connects and resolves once the group has assigned this member its partitions. With the
+     * broker unreachable it resolves at once and joins in the background: the service serves
+     * (its own events wait in the outbox) rather than crash-looping through a broker outage.
+     */
+    async start() {
+      if (!(await brokerAnswers(options.kafka))) {
+        logger.warn({ group: options.groupId }, "Kafka is unreachable: starting without the event consumer, which joins its group when the broker is back");
+        joiningInBackground = joinWhenBrokerReturns();
+        return;
+      }
+      await joinGroup();
+    },
+    readiness: {
+      name: "kafka-consumer",
+      critical: false,
+      check: async () => {
+        if (!joinedGroup) throw new Error(`consumer group ${options.groupId} has not joined yet`);
+      },
     },
     async stop() {
       stopping = true;
       await consumer.disconnect();
+      if (joiningInBackground) {
+        // An attempt under way when stop began may have connected after that disconnect.
+        await joiningInBackground;
+        await consumer.disconnect();
+      }
     },
   };
+}
+
+/** One metadata round trip with no retries: whether the broker answers right now. */
+async function brokerAnswers(kafka: Kafka): Promise<boolean> {
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /**

@@ -21,6 +21,7 @@ export const TEST_MYSQL = {
 };
 export const TEST_REDIS_URL = process.env["REDIS_URL"] ?? `redis://${localAddress("redis")}`;
 export const TEST_KAFKA_BROKERS = process.env["KAFKA_BROKERS"] ?? localAddress("kafka");
+export const TEST_OPENSEARCH_URL = process.env["OPENSEARCH_URL"] ?? `http://${localAddress("opensearch")}`;
 
 /** A database name no other test file uses: `shopmesh_<service>_t<hex>`. */
 export function testDatabaseName(service: string): string {

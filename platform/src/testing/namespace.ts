@@ -6,6 +6,7 @@
  * - Kafka topics `test.<run>.<file>.<topic>` (KAFKA_TOPIC_PREFIX; created on first use),
  * - consumer groups with a per-file suffix (KAFKA_GROUP_SUFFIX),
  * - Redis keys under `test:<run>:<file>:` (REDIS_KEY_PREFIX),
+ * - search indices and aliases `test-<run>-<file>-...` (SEARCH_INDEX_PREFIX),
  * - databases `shopmesh_<service>_t<hex>` (testDatabaseName), dropped by the file.
  * Services built in-process read these from process.env like any other setting; spawned
  * services inherit them.
@@ -38,7 +39,11 @@ export interface TestNamespace {
   topicPrefix: string;
   groupSuffix: string;
   redisKeyPrefix: string;
+  searchIndexPrefix: string;
 }
+
+/** Every search index of the test run `run` starts with this (index names are lowercase). */
+export const testSearchIndexRoot = (run: string) => `test-${run}-`;
 
 /** A fresh namespace under `run` (the whole jest run's id). */
 export function newTestNamespace(run: string): TestNamespace {
@@ -49,6 +54,7 @@ export function newTestNamespace(run: string): TestNamespace {
     topicPrefix: `${TEST_TOPIC_ROOT}${run}.${suite}.`,
     groupSuffix: `.test-${run}-${suite}`,
     redisKeyPrefix: `test:${run}:${suite}:`,
+    searchIndexPrefix: `${testSearchIndexRoot(run)}${suite}-`,
   };
 }
 
@@ -60,6 +66,7 @@ export function namespaceEnvironment(namespace: TestNamespace): Record<string, s
     KAFKA_TOPIC_PREFIX: namespace.topicPrefix,
     KAFKA_GROUP_SUFFIX: namespace.groupSuffix,
     REDIS_KEY_PREFIX: namespace.redisKeyPrefix,
+    SEARCH_INDEX_PREFIX: namespace.searchIndexPrefix,
   };
 }
 
@@ -74,6 +81,7 @@ export function currentTestNamespace(): TestNamespace {
     topicPrefix: process.env["KAFKA_TOPIC_PREFIX"] ?? "",
     groupSuffix: process.env["KAFKA_GROUP_SUFFIX"] ?? "",
     redisKeyPrefix: process.env["REDIS_KEY_PREFIX"] ?? "",
+    searchIndexPrefix: process.env["SEARCH_INDEX_PREFIX"] ?? "",
   };
 }
 
@@ -185,4 +193,14 @@ export function testGroupId(name: string): string {
 export function testRedis(url = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379"): Redis {
   const logger = createLogger({ service: "test-redis", level: "error" });
   return createRedis(url, logger, { keyPrefix: currentTestNamespace().redisKeyPrefix });
+}
+
+/**
+ * Deletes the search indices of the test run `run` (`test-<run>-*`). Best effort: with the
+ * engine away there is nothing to delete that this run could have made.
+ */
+export async function deleteTestSearchIndices(opensearchUrl: string, run: string): Promise<void> {
+  await fetch(`${opensearchUrl}/${testSearchIndexRoot(run)}*?expand_wildcards=all`, { method: "DELETE", signal: AbortSignal.timeout(10_000) }).catch(
+    () => undefined,
+  );
 }

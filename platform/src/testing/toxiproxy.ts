@@ -27,6 +27,8 @@ export interface Proxy {
   restore(): Promise<void>;
   /** Adds `ms` (± `jitterMs`) to every chunk both ways. */
   addLatency(ms: number, jitterMs?: number): Promise<void>;
+  /** Limits both directions to `kilobytesPerSecond`. */
+  limitBandwidth(kilobytesPerSecond: number): Promise<void>;
   /** Points the proxy at another upstream (host:port). */
   retarget(upstream: string): Promise<void>;
   /** Removes every toxic (latency, bandwidth) and re-enables the proxy. */
@@ -41,23 +43,19 @@ export async function createProxy(label: string, upstream: string): Promise<Prox
   const port = Number(created.listen.split(":").pop());
   const toxics = async () => call<Array<{ name: string }>>("GET", `/proxies/${name}/toxics`);
   const setEnabled = (enabled: boolean) => call("POST", `/proxies/${name}`, { enabled });
+  const addToxicBothWays = async (type: string, attributes: Record<string, number>) => {
+    for (const stream of ["downstream", "upstream"]) {
+      await call("POST", `/proxies/${name}/toxics`, { name: `${type}_${stream}`, type, stream, toxicity: 1, attributes });
+    }
+  };
   return {
     name,
     port,
     cut: () => setEnabled(false).then(() => undefined),
     restore: () => setEnabled(true).then(() => undefined),
     retarget: (upstream) => call("POST", `/proxies/${name}`, { upstream }).then(() => undefined),
-    async addLatency(ms, jitterMs = 0) {
-      for (const stream of ["downstream", "upstream"]) {
-        await call("POST", `/proxies/${name}/toxics`, {
-          name: `latency_${stream}`,
-          type: "latency",
-          stream,
-          toxicity: 1,
-          attributes: { latency: ms, jitter: jitterMs },
-        });
-      }
-    },
+    addLatency: (ms, jitterMs = 0) => addToxicBothWays("latency", { latency: ms, jitter: jitterMs }),
+    limitBandwidth: (kilobytesPerSecond) => addToxicBothWays("bandwidth", { rate: kilobytesPerSecond }),
     async heal() {
       for (const toxic of await toxics()) await call("DELETE", `/proxies/${name}/toxics/${toxic.name}`);
       await setEnabled(true);

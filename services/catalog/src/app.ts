@@ -1,15 +1,24 @@
 import { fileURLToPath } from "node:url";
 import {
+  consumerGroup,
+  createEventConsumer,
   createJwtVerifier,
   createRedis,
   openServiceDatabase,
   startEventPublishing,
+  TOPICS,
   waitForRedis,
+  type EventPublishing,
   type Logger,
+  type Pool,
+  type ReadinessCheck,
   type RpcServer,
   type TokenVerifier,
 } from "@shopmesh/platform";
 import type { CatalogConfig } from "./config.js";
+import { searchIndexerHandlers } from "./search/indexer.js";
+import { createProductIndex, createSearchClient } from "./search/product-index.js";
+import { createProductSearch, type ProductSearch } from "./search/product-search.js";
 import { createCatalogServer } from "./server.js";
 import { createCategoryStore } from "./store/categories.js";
 import { createProductStore, type ProductStore } from "./store/products.js";
@@ -31,7 +40,8 @@ export interface CatalogOverrides {
 
 /** Wires the catalog service from its configuration: database, Redis cache, Kafka relay, server. */
 export async function buildCatalog(config: CatalogConfig, logger: Logger, overrides: CatalogOverrides = {}): Promise<CatalogApp> {
-  const pool = await openServiceDatabase(config, { database: config.CATALOG_DATABASE, migrations: MIGRATIONS, logger });
+  const searchEngine = config.SEARCH_ENGINE === "opensearch";
+  const pool = await openServiceDatabase(config, { database: config.CATALOG_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: searchEngine });
 
   // The cache is optional at run time: start without it and let the client reconnect.
   const redis = createRedis(config.REDIS_URL, logger, { name: "catalog", keyPrefix: config.REDIS_KEY_PREFIX });
@@ -41,6 +51,7 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
   const { relay } = publishing;
 
   const products = createProductStore(pool);
+  const search = searchEngine ? await startSearch(config, { pool, logger, publishing }) : undefined;
   const server = createCatalogServer({
     pool,
     redis,
@@ -51,15 +62,52 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
     productCacheTtlSeconds: config.CATALOG_PRODUCT_CACHE_TTL_SECONDS,
     listCacheTtlSeconds: config.CATALOG_LIST_CACHE_TTL_SECONDS,
     onOutboxWrite: () => relay.nudge(),
-    extraReadiness: [publishing.readiness],
+    search: search?.search,
+    searchTimeoutMs: config.SEARCH_TIMEOUT_MS,
+    extraReadiness: [publishing.readiness, ...(search?.readiness ?? [])],
   });
   return {
     server,
     closers: [
+      ...(search ? [{ name: "search indexer", close: () => search.close() }] : []),
       { name: "event publishing", close: () => publishing.close() },
       // quit() needs a connection; an unreachable Redis is just dropped.
       { name: "redis", close: () => (redis.status === "ready" ? redis.quit() : redis.disconnect()) },
       { name: "mysql", close: () => pool.end() },
     ],
+  };
+}
+
+/**
+ * The search engine: the index (created when missing), the queries, and the indexer that
+ * feeds the index from the catalog's own product events. An engine that is away at start is
+ * not fatal: searches fall back to the database and the indexer waits for it.
+ */
+async function startSearch(
+  config: CatalogConfig,
+  options: { pool: Pool; logger: Logger; publishing: EventPublishing },
+): Promise<{ search: ProductSearch; readiness: ReadinessCheck[]; close(): Promise<void> }> {
+  const { pool, logger, publishing } = options;
+  const client = createSearchClient(config.OPENSEARCH_URL);
+  const index = createProductIndex(client, config.SEARCH_INDEX_PREFIX);
+  await index.ensure().catch((err: unknown) => logger.warn({ err }, "search engine unreachable at start: searching the database until it is back"));
+  const indexer = createEventConsumer({
+    kafka: publishing.kafka,
+    pool,
+    logger,
+    producer: publishing.producer,
+    groupId: consumerGroup("catalog-search", config),
+    topics: [TOPICS.catalog],
+    startAt: config.KAFKA_CONSUMER_START,
+    handlers: searchIndexerHandlers(index, logger, { ensureIndex: () => index.ensure() }),
+  });
+  await indexer.start();
+  return {
+    search: createProductSearch(index),
+    readiness: [{ name: "opensearch", critical: false, check: () => index.ping() }, indexer.readiness],
+    async close() {
+      await indexer.stop();
+      await client.close();
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import { Counter } from "prom-client";
 import {
   createRpcServer,
   createServiceMetrics,
@@ -13,7 +14,7 @@ import {
 import { createCatalogCache } from "./cache/catalog-cache.js";
 import { createCatalogService, type CatalogDeps } from "./handlers/catalog-service.js";
 
-export interface CatalogServerDeps extends Omit<CatalogDeps, "cache"> {
+export interface CatalogServerDeps extends Omit<CatalogDeps, "cache" | "searchRequests"> {
   redis: Redis;
   verifier: TokenVerifier;
   productCacheTtlSeconds: number;
@@ -35,11 +36,17 @@ export function createCatalogServer(deps: CatalogServerDeps): RpcServer {
     productTtlSeconds: deps.productCacheTtlSeconds,
     listTtlSeconds: deps.listCacheTtlSeconds,
   });
+  const searchRequests = new Counter({
+    name: "shopmesh_search_requests_total",
+    help: "SearchProducts answers by backend: the search engine, or the database (no engine, or its fallback).",
+    labelNames: ["backend"],
+    registers: [metrics.registry],
+  });
   return createRpcServer({
     name: "catalog",
     logger: deps.logger,
     metrics,
-    services: [registration(CatalogService, createCatalogService({ ...deps, cache }))],
+    services: [registration(CatalogService, createCatalogService({ ...deps, cache, searchRequests }))],
     verifier: deps.verifier,
     readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }, ...(deps.extraReadiness ?? [])],
   });

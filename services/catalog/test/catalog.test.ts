@@ -29,7 +29,10 @@ let customerToken: string;
 /** Product reads that reached MySQL, counted by a wrapper around the real store. */
 const productQueries = { findById: 0, findByIds: 0, list: 0 };
 
-const config = (overrides: Record<string, string> = {}) => loadCatalogConfig({ ...process.env, NODE_ENV: "test", CATALOG_DATABASE: database, ...overrides });
+// The database's own search (FULLTEXT): what answers when the engine is away. The engine has
+// its own tests (search.test.ts).
+const config = (overrides: Record<string, string> = {}) =>
+  loadCatalogConfig({ ...process.env, NODE_ENV: "test", CATALOG_DATABASE: database, SEARCH_ENGINE: "database", ...overrides });
 
 function countingStore(store: ProductStore): ProductStore {
   return {
@@ -283,7 +286,7 @@ describe("ListProducts paging", () => {
   });
 });
 
-describe("SearchProducts", () => {
+describe("SearchProducts on the database (no search engine)", () => {
   let categoryId: string;
   beforeAll(async () => {
     categoryId = (await buildCategory()).id;

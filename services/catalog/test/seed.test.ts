@@ -14,7 +14,10 @@ let adminToken: string;
 beforeAll(async () => {
   const tokens = await createTestTokens();
   adminToken = await tokens.token(uuidv7(), ["customer", "admin"]);
-  app = await buildCatalog(loadCatalogConfig({ ...process.env, NODE_ENV: "test", CATALOG_DATABASE: database }), testLogger("catalog"), {
+  // The database's search: the seeded products are findable at once (the engine's index follows
+  // by events; search.test.ts covers it), and the seed does not share the machine with an indexer.
+  const config = loadCatalogConfig({ ...process.env, NODE_ENV: "test", CATALOG_DATABASE: database, SEARCH_ENGINE: "database" });
+  app = await buildCatalog(config, testLogger("catalog"), {
     verifier: tokens.verifier,
   });
   port = await app.server.listen(0, "127.0.0.1");

@@ -72,7 +72,7 @@ export async function buildDelivery(config: DeliveryConfig, logger: Logger, over
     logger,
     verifier,
     onPartnersChanged: () => retrier.nudge(),
-    extraReadiness: [publishing.readiness],
+    extraReadiness: [publishing.readiness, consumer.readiness],
   });
   return {
     server,

@@ -68,7 +68,7 @@ export async function buildInventory(config: InventoryConfig, logger: Logger, ov
   await consumer.start();
 
   const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
-  const server = createInventoryServer({ pool, inventory, logger, verifier, extraReadiness: [publishing.readiness] });
+  const server = createInventoryServer({ pool, inventory, logger, verifier, extraReadiness: [publishing.readiness, consumer.readiness] });
   return {
     server,
     inventory,

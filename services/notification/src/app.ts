@@ -116,7 +116,7 @@ export async function buildNotification(config: NotificationConfig, logger: Logg
     logger,
     verifier,
     onQueued: (channel) => workers[channel].nudge(),
-    extraReadiness: [publishing.readiness],
+    extraReadiness: [publishing.readiness, ...(consumer ? [consumer.readiness] : [])],
   });
   return {
     server,

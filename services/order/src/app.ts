@@ -87,7 +87,7 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
     watchPollMs: 2_000,
     onOutboxWrite,
-    extraReadiness: [{ name: "redis", check: () => pingRedis(publisher) }, publishing.readiness],
+    extraReadiness: [{ name: "redis", check: () => pingRedis(publisher) }, publishing.readiness, consumer.readiness],
   });
   return {
     server,

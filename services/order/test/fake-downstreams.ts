@@ -68,6 +68,7 @@ export function createFakeDownstreams(verifier: TokenVerifier, logger: Logger) {
         getProduct: notUsed,
         listProducts: notUsed,
         searchProducts: notUsed,
+        suggestProducts: notUsed,
         listCategories: notUsed,
         createCategory: notUsed,
         createProduct: notUsed,

@@ -72,7 +72,7 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
     verifier,
     webhookSecret: config.PAYMENT_WEBHOOK_SECRET,
     webhookToleranceSeconds: config.PAYMENT_WEBHOOK_TOLERANCE_SECONDS,
-    extraReadiness: [publishing.readiness],
+    extraReadiness: [publishing.readiness, consumer.readiness],
   });
   return {
     server,

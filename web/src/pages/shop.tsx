@@ -1,4 +1,6 @@
-import type { Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import { create } from "@bufbuild/protobuf";
+import type { Category, Facet, Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import { MoneySchema } from "@shopmesh/gen/shopmesh/type/v1/money_pb.js";
 import { useEffect, useState } from "preact/hooks";
 import { cart, cartApi, catalog, inventory, session } from "../api.js";
 import { toFriendlyError, type FriendlyError } from "../errors.js";
@@ -9,6 +11,91 @@ import { ErrorNotice, Page, useAsync, useDebounced } from "../ui.js";
 
 const PAGE_SIZE = 8;
 const SEARCH_DEBOUNCE_MS = 300;
+const SUGGEST_DEBOUNCE_MS = 120;
+
+/** What narrows a search: the facet values the shopper ticked. */
+interface SearchFilters {
+  categoryId: string;
+  brands: string[];
+  /** A price facet bucket, "from-to" in minor units ("" = any price). */
+  price: string;
+}
+const NO_FILTERS: SearchFilters = { categoryId: "", brands: [], price: "" };
+
+/** "€25 – €50" for the bucket "2500-5000"; "€500 and more" for the open "50000-". */
+function priceLabel(bucket: string): string {
+  const [from = "0", to = ""] = bucket.split("-");
+  const euros = (minor: string) => formatMoney(create(MoneySchema, { currency: "EUR", amountMinor: BigInt(minor) })).replace(/\.00$/, "");
+  return to ? `${euros(from)} – ${euros(to)}` : `${euros(from)} and more`;
+}
+
+/** The facet counts of a search, as filters the shopper can tick (a ticked value stays visible with 0). */
+function Facets({
+  facets,
+  categories,
+  filters,
+  onChange,
+}: {
+  facets: Facet[];
+  categories: Category[];
+  filters: SearchFilters;
+  onChange: (next: SearchFilters) => void;
+}) {
+  const values = (field: string) => facets.find((facet) => facet.field === field)?.values ?? [];
+  const categoryName = (id: string) => categories.find((category) => category.id === id)?.name ?? "Other";
+  return (
+    <aside class="facets" aria-label="Filters">
+      <fieldset hidden={values("category_id").length === 0}>
+        <legend>Category</legend>
+        {values("category_id").map((value) => (
+          <label key={value.value}>
+            <input
+              type="radio"
+              name="facet-category"
+              checked={filters.categoryId === value.value}
+              onChange={() => onChange({ ...filters, categoryId: value.value })}
+            />
+            {categoryName(value.value)} <span class="count">({value.count.toString()})</span>
+          </label>
+        ))}
+      </fieldset>
+      <fieldset hidden={values("brand").length === 0}>
+        <legend>Brand</legend>
+        {values("brand").map((value) => (
+          <label key={value.value}>
+            <input
+              type="checkbox"
+              checked={filters.brands.includes(value.value)}
+              onChange={(event) =>
+                onChange({
+                  ...filters,
+                  brands: (event.target as HTMLInputElement).checked
+                    ? [...filters.brands, value.value]
+                    : filters.brands.filter((brand) => brand !== value.value),
+                })
+              }
+            />
+            {value.value} <span class="count">({value.count.toString()})</span>
+          </label>
+        ))}
+      </fieldset>
+      <fieldset hidden={values("price").length === 0}>
+        <legend>Price</legend>
+        {values("price").map((value) => (
+          <label key={value.value}>
+            <input type="radio" name="facet-price" checked={filters.price === value.value} onChange={() => onChange({ ...filters, price: value.value })} />
+            {priceLabel(value.value)} <span class="count">({value.count.toString()})</span>
+          </label>
+        ))}
+      </fieldset>
+      {(filters.categoryId || filters.brands.length > 0 || filters.price) && (
+        <button type="button" onClick={() => onChange(NO_FILTERS)}>
+          Clear filters
+        </button>
+      )}
+    </aside>
+  );
+}
 
 function ProductGrid({ products, label }: { products: Product[]; label: string }) {
   if (products.length === 0) return <p class="empty">No products here yet.</p>;
@@ -53,7 +140,30 @@ export function ShopPage({ route }: { route: Route }) {
     async (signal) => (search ? undefined : catalog.listProducts({ categoryId: activeCategory, pageSize: PAGE_SIZE, pageToken }, { signal })),
     [activeCategory, pageToken, search],
   );
-  const results = useAsync(async (signal) => (search ? catalog.searchProducts({ query: search, pageSize: 20 }, { signal }) : undefined), [search]);
+  const [filters, setFilters] = useState<SearchFilters>(NO_FILTERS);
+  useEffect(() => setFilters(NO_FILTERS), [search]);
+  const results = useAsync(
+    async (signal) => {
+      if (!search) return undefined;
+      const [from = "", to = ""] = filters.price.split("-");
+      return catalog.searchProducts(
+        {
+          query: search,
+          pageSize: 20,
+          categoryId: filters.categoryId,
+          brands: filters.brands,
+          minPriceMinor: from ? BigInt(from) : 0n,
+          // Buckets are [from, to): the highest price in one is a cent below the next.
+          maxPriceMinor: to ? BigInt(to) - 1n : 0n,
+        },
+        { signal },
+      );
+    },
+    [search, filters],
+  );
+  // Completions as you type, from the engine (none while it is away).
+  const typed = useDebounced(query.trim(), SUGGEST_DEBOUNCE_MS);
+  const suggestions = useAsync(async (signal) => (typed ? catalog.suggestProducts({ prefix: typed, limit: 6 }, { signal }) : undefined), [typed]);
 
   return (
     <Page title="Shop">
@@ -66,12 +176,35 @@ export function ShopPage({ route }: { route: Route }) {
           value={query}
           onInput={(event) => setQuery((event.target as HTMLInputElement).value)}
           autoComplete="off"
+          list="search-suggestions"
         />
+        <datalist id="search-suggestions" aria-label="Suggestions">
+          {suggestions.data?.suggestions.map((suggestion) => (
+            <option key={suggestion.productId} value={suggestion.text} />
+          ))}
+        </datalist>
       </div>
       {search ? (
-        <section aria-labelledby="results-title" aria-busy={results.loading}>
+        <section aria-labelledby="results-title" aria-busy={results.loading} class="results">
           <h2 id="results-title">Results for “{search}”</h2>
           <ErrorNotice error={results.error} onRetry={results.reload} />
+          {results.data?.degraded && (
+            <p class="notice" role="status">
+              Search is running in a simpler mode right now: exact words only, no filters.
+            </p>
+          )}
+          {results.data && results.data.products.length === 0 && results.data.suggestedQuery && (
+            <p class="did-you-mean">
+              Did you mean{" "}
+              <button type="button" class="link" onClick={() => setQuery(results.data!.suggestedQuery)}>
+                {results.data.suggestedQuery}
+              </button>
+              ?
+            </p>
+          )}
+          {results.data && results.data.facets.length > 0 && (
+            <Facets facets={results.data.facets} categories={categories.data?.categories ?? []} filters={filters} onChange={setFilters} />
+          )}
           {results.data && <ProductGrid products={results.data.products} label="Search results" />}
         </section>
       ) : (

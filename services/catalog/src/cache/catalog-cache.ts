@@ -19,10 +19,12 @@ export interface CatalogCacheOptions {
 
 type CacheName = "product" | "list";
 
-const PRODUCT_PREFIX = "catalog:product:v1:";
-const LIST_PREFIX = "catalog:list:v1:";
+// The version in the keys changes with the stored shape (v2: products carry `version`), so a
+// new build never reads what an old one cached.
+const PRODUCT_PREFIX = "catalog:product:v2:";
+const LIST_PREFIX = "catalog:list:v2:";
 /** Bumped on every product change: list pages are keyed by it, so one INCR retires them all. */
-const LIST_GENERATION_KEY = "catalog:list:v1:generation";
+const LIST_GENERATION_KEY = "catalog:list:v2:generation";
 
 interface StoredProduct extends Omit<ProductRecord, "priceMinor" | "createdAt" | "updatedAt"> {
   priceMinor: string;

@@ -18,12 +18,12 @@ export interface ListCursor {
 export interface SearchCursor {
   /** Digest of query and filter: a token only continues the search that issued it. */
   fingerprint: string;
-  /** "natural" relevance or the prefix fallback; later pages keep the first page's mode. */
+  /** The search engine, or the database's "natural" relevance or prefix fallback; later pages keep the first page's mode. */
   mode: SearchMode;
   offset: number;
 }
 
-export type SearchMode = "natural" | "prefix";
+export type SearchMode = "engine" | "natural" | "prefix";
 
 /** Search pages deeper than this are refused: relevance beyond it is noise and OFFSET costs grow. */
 export const MAX_SEARCH_OFFSET = 1_000;
@@ -80,8 +80,11 @@ export function decodeListCursor(token: string, request: Pick<ListCursor, "order
 }
 
 /** A digest of what a search asked for, so a token cannot be replayed against another query. */
-export function searchFingerprint(query: string, categoryId: string): string {
-  return createHash("sha256").update(`${query}\u0000${categoryId}`).digest("base64url").slice(0, 16);
+export function searchFingerprint(query: string, ...filters: string[]): string {
+  return createHash("sha256")
+    .update([query, ...filters].join("\u0000"))
+    .digest("base64url")
+    .slice(0, 16);
 }
 
 export function encodeSearchCursor(cursor: SearchCursor): string {
@@ -93,7 +96,7 @@ export function decodeSearchCursor(token: string, fingerprint: string): SearchCu
   if (
     v !== 1 ||
     typeof f !== "string" ||
-    (m !== "natural" && m !== "prefix") ||
+    (m !== "engine" && m !== "natural" && m !== "prefix") ||
     typeof n !== "number" ||
     !Number.isInteger(n) ||
     n < 1 ||

@@ -14,6 +14,7 @@ const buildProduct = (overrides: Partial<ProductRecord> = {}): ProductRecord => 
   active: true,
   createdAt: new Date("2024-01-01T00:00:00Z"),
   updatedAt: new Date("2024-01-01T00:00:00Z"),
+  version: 3,
   ...overrides,
 });
 
@@ -24,7 +25,7 @@ describe("applyProductUpdate", () => {
   test("when only name is in the mask, then only name changes even though the patch has other values", () => {
     const { next, changed } = applyProductUpdate(buildProduct(), { ...emptyPatch, name: "Floor lamp" }, ["name"], now);
     expect(changed).toEqual(["name"]);
-    expect(next).toEqual(buildProduct({ name: "Floor lamp", updatedAt: now }));
+    expect(next).toEqual(buildProduct({ name: "Floor lamp", updatedAt: now, version: 4 }));
   });
 
   test("when the masked values equal the current ones, then nothing is reported as changed", () => {

@@ -14,6 +14,8 @@ export interface ProductRecord {
   active: boolean;
   createdAt: Date;
   updatedAt: Date;
+  /** 1 when created, one more per change (see Product.version). */
+  version: number;
 }
 
 export interface CategoryRecord {
@@ -97,7 +99,10 @@ export function applyProductUpdate(
   for (const path of new Set(paths) as Set<UpdatableField>) {
     if (!fieldEquals(path, current, next)) changed.push(path);
   }
-  if (changed.length > 0) next.updatedAt = now;
+  if (changed.length > 0) {
+    next.updatedAt = now;
+    next.version = current.version + 1;
+  }
   return { next, changed };
 }
 

@@ -18,3 +18,16 @@ export function prefixQuery(text: string): string | undefined {
   if (stems.length === 0) return undefined;
   return [...new Set(stems)].map((stem) => `${stem}*`).join(" ");
 }
+
+export type SearchOrder = "relevance" | "price_asc" | "price_desc" | "newest";
+
+/** What narrows and orders a search, the same for the engine and the database fallback. */
+export interface SearchFilters {
+  categoryId: string;
+  /** Any of these `brand` attributes; empty: any brand. */
+  brands: readonly string[];
+  /** Minor units, inclusive; 0 = no bound. */
+  minPriceMinor: bigint;
+  maxPriceMinor: bigint;
+  order: SearchOrder;
+}

@@ -33,7 +33,12 @@ export const productEvents = {
       topic: TOPICS.catalog,
       key: product.id,
       schema: ProductDeletedSchema,
-      event: create(ProductDeletedSchema, { productId: product.id, occurredTime: timestampFromDate(product.updatedAt), sku: product.sku }),
+      event: create(ProductDeletedSchema, {
+        productId: product.id,
+        occurredTime: timestampFromDate(product.updatedAt),
+        sku: product.sku,
+        version: BigInt(product.version),
+      }),
     });
   },
 };

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { v7 as uuidv7 } from "uuid";
-import { type CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import { type CatalogService, type SearchProductsRequest } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import type { Counter } from "prom-client";
 import {
   callerKey,
   FailedPreconditionError,
@@ -32,7 +33,9 @@ import { prefixQuery } from "../domain/search-query.js";
 import { productEvents } from "../events/product-events.js";
 import type { CategoryStore } from "../store/categories.js";
 import type { ProductStore } from "../store/products.js";
-import { toCategory, toListOrder, toPatch, toProduct } from "./convert.js";
+import { SearchUnavailableError } from "../search/product-index.js";
+import type { ProductSearch } from "../search/product-search.js";
+import { toCategory, toFacet, toListOrder, toPatch, toProduct, toSearchOrder } from "./convert.js";
 
 export interface CatalogDeps {
   pool: Pool;
@@ -42,15 +45,93 @@ export interface CatalogDeps {
   logger: Logger;
   /** Called after a commit that wrote outbox rows, so the relay publishes without waiting. */
   onOutboxWrite: () => void;
+  /** The search engine; without it (or while it is away) search is served by the database. */
+  search?: ProductSearch | undefined;
+  /** How long a search may wait for the engine before the database answers instead. */
+  searchTimeoutMs: number;
+  /** Searches by backend: `engine`, or `database` (no engine configured, or the fallback). */
+  searchRequests: Counter<"backend">;
 }
 
 const DEFAULT_PAGE_SIZE = 20;
 const DEFAULT_CATEGORY_PAGE_SIZE = 100;
+const DEFAULT_SUGGESTIONS = 5;
 
 const isAdmin = (ctx: HandlerContext) => hasRole(ctx.values.get(callerKey), "admin");
 
 export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof CatalogService> {
   const { products, categories, cache } = deps;
+
+  /** The engine's share of the caller's deadline: at most half, so the fallback still has time. */
+  const engineBudget = (ctx: HandlerContext) => {
+    const remaining = ctx.timeoutMs();
+    return Math.max(50, Math.min(deps.searchTimeoutMs, remaining === undefined ? Infinity : remaining / 2));
+  };
+
+  async function searchEngine(
+    search: ProductSearch,
+    request: SearchProductsRequest,
+    text: string,
+    page: { fingerprint: string; offset: number; limit: number; timeoutMs: number },
+  ) {
+    const result = await search.search(
+      {
+        text,
+        categoryId: request.categoryId,
+        brands: request.brands,
+        minPriceMinor: request.minPriceMinor,
+        maxPriceMinor: request.maxPriceMinor,
+        order: toSearchOrder(request.orderBy),
+        offset: page.offset,
+        limit: page.limit,
+      },
+      page.timeoutMs,
+    );
+    deps.searchRequests.inc({ backend: "engine" });
+    // The index finds; the database (through the cache) tells what the product is now.
+    const found = await cache.getProducts(
+      result.hits.map((hit) => hit.id),
+      (ids) => products.findByIds(ids),
+    );
+    const shown = result.hits.filter((hit) => found.get(hit.id)?.active);
+    const nextOffset = page.offset + page.limit;
+    const more = result.total > nextOffset && nextOffset <= MAX_SEARCH_OFFSET;
+    return {
+      products: shown.map((hit) => toProduct(found.get(hit.id)!)),
+      relevanceScores: shown.map((hit) => hit.score),
+      nextPageToken: more ? encodeSearchCursor({ fingerprint: page.fingerprint, mode: "engine", offset: nextOffset }) : "",
+      facets: result.facets.map(toFacet),
+      suggestedQuery: result.suggestedQuery,
+      degraded: false,
+    };
+  }
+
+  /** MariaDB FULLTEXT: relevance without typo tolerance, facets or the newer filters' counts. */
+  async function searchDatabase(
+    request: SearchProductsRequest,
+    text: string,
+    page: { fingerprint: string; cursor: { mode: SearchMode } | undefined; offset: number; limit: number },
+  ) {
+    const filters = { categoryId: request.categoryId, brands: request.brands, minPriceMinor: request.minPriceMinor, maxPriceMinor: request.maxPriceMinor };
+    const run = (mode: "natural" | "prefix", against: string) =>
+      products.search({ against, mode, ...filters, order: toSearchOrder(request.orderBy), offset: page.offset, limit: page.limit + 1 });
+    let mode: "natural" | "prefix" = page.cursor?.mode === "prefix" ? "prefix" : "natural";
+    let hits = mode === "natural" ? await run("natural", text) : [];
+    if (mode === "prefix" || (hits.length === 0 && !page.cursor)) {
+      // Nothing for the words as typed: try them as prefixes (partial words, late typos).
+      const prefix = prefixQuery(text);
+      mode = "prefix";
+      hits = prefix ? await run("prefix", prefix) : [];
+    }
+    const shown = hits.slice(0, page.limit);
+    const nextOffset = page.offset + page.limit;
+    const more = hits.length > page.limit && nextOffset <= MAX_SEARCH_OFFSET;
+    return {
+      products: shown.map((hit) => toProduct(hit.product)),
+      relevanceScores: shown.map((hit) => hit.score),
+      nextPageToken: more ? encodeSearchCursor({ fingerprint: page.fingerprint, mode, offset: nextOffset }) : "",
+    };
+  }
 
   /** Runs a product write, then (after commit) invalidates its cache entries and wakes the relay. */
   async function writeProduct<T extends { wroteEvent: boolean }>(id: string, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
@@ -101,31 +182,43 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
       return { products: page.products.map(toProduct), nextPageToken: page.nextPageToken };
     },
 
-    async searchProducts(request) {
+    async searchProducts(request, ctx) {
       const text = request.query.trim();
       if (text === "") throw new InvalidArgumentError("query must contain a word");
-      const fingerprint = searchFingerprint(text, request.categoryId);
+      const fingerprint = searchFingerprint(
+        text,
+        request.categoryId,
+        [...request.brands].sort().join("\u0001"),
+        String(request.minPriceMinor),
+        String(request.maxPriceMinor),
+        String(request.orderBy),
+      );
       const cursor = request.pageToken ? decodeSearchCursor(request.pageToken, fingerprint) : undefined;
       const limit = request.pageSize || DEFAULT_PAGE_SIZE;
       const offset = cursor?.offset ?? 0;
-      const run = (mode: SearchMode, against: string) => products.search({ against, mode, categoryId: request.categoryId, offset, limit: limit + 1 });
-
-      let mode: SearchMode = cursor?.mode ?? "natural";
-      let hits = mode === "natural" ? await run("natural", text) : [];
-      if (mode === "prefix" || (hits.length === 0 && !cursor)) {
-        // Nothing for the words as typed: try them as prefixes (partial words, late typos).
-        const prefix = prefixQuery(text);
-        mode = "prefix";
-        hits = prefix ? await run("prefix", prefix) : [];
+      // Later pages stay with the backend of the first page, so a page never repeats or skips.
+      if (deps.search && (!cursor || cursor.mode === "engine")) {
+        try {
+          return await searchEngine(deps.search, request, text, { fingerprint, offset, limit, timeoutMs: engineBudget(ctx) });
+        } catch (err) {
+          if (!(err instanceof SearchUnavailableError)) throw err;
+          deps.logger.warn({ err: err.message }, "search engine unavailable: answering from the database");
+        }
       }
-      const shown = hits.slice(0, limit);
-      const nextOffset = offset + limit;
-      const more = hits.length > limit && nextOffset <= MAX_SEARCH_OFFSET;
-      return {
-        products: shown.map((hit) => toProduct(hit.product)),
-        relevanceScores: shown.map((hit) => hit.score),
-        nextPageToken: more ? encodeSearchCursor({ fingerprint, mode, offset: nextOffset }) : "",
-      };
+      deps.searchRequests.inc({ backend: "database" });
+      return { ...(await searchDatabase(request, text, { fingerprint, cursor, offset, limit })), degraded: Boolean(deps.search) };
+    },
+
+    async suggestProducts(request, ctx) {
+      const prefix = request.prefix.trim();
+      if (prefix === "" || !deps.search) return { suggestions: [] };
+      try {
+        return { suggestions: await deps.search.suggest(prefix, request.limit || DEFAULT_SUGGESTIONS, engineBudget(ctx)) };
+      } catch (err) {
+        // Suggestions are a convenience: without the engine there are none, and typing goes on.
+        if (err instanceof SearchUnavailableError) return { suggestions: [] };
+        throw err;
+      }
     },
 
     async listCategories(request) {
@@ -166,6 +259,7 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
         active: true,
         createdAt: now,
         updatedAt: now,
+        version: 1,
       };
       if (record.name === "") throw new InvalidArgumentError("name must not be blank");
       await writeProduct(record.id, async (connection) => {
@@ -199,7 +293,7 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
         const current = await products.findForUpdate(connection, request.productId);
         if (!current) throw new NotFoundError(`product ${request.productId} not found`);
         if (!current.active) return { product: current, wroteEvent: false };
-        const next = { ...current, active: false, updatedAt: new Date() };
+        const next = { ...current, active: false, updatedAt: new Date(), version: current.version + 1 };
         await products.update(connection, next);
         await productEvents.deleted(connection, next);
         return { product: next, wroteEvent: true };

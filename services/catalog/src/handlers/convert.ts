@@ -1,9 +1,21 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { CategorySchema, ProductOrderBy, ProductSchema, type Category, type Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import {
+  CategorySchema,
+  FacetSchema,
+  FacetValueSchema,
+  ProductOrderBy,
+  ProductSchema,
+  SearchOrderBy,
+  type Category,
+  type Facet,
+  type Product,
+} from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { MoneySchema } from "@shopmesh/gen/shopmesh/type/v1/money_pb.js";
 import type { ListOrder } from "../domain/page-token.js";
 import type { CategoryRecord, ProductPatch, ProductRecord } from "../domain/product.js";
+import type { SearchOrder } from "../domain/search-query.js";
+import type { FacetCounts } from "../search/product-search.js";
 
 export function toProduct(record: ProductRecord): Product {
   return create(ProductSchema, {
@@ -18,6 +30,7 @@ export function toProduct(record: ProductRecord): Product {
     active: record.active,
     createTime: timestampFromDate(record.createdAt),
     updateTime: timestampFromDate(record.updatedAt),
+    version: BigInt(record.version),
   });
 }
 
@@ -50,4 +63,24 @@ export function toListOrder(orderBy: ProductOrderBy): ListOrder {
     default:
       return "newest";
   }
+}
+
+export function toSearchOrder(orderBy: SearchOrderBy): SearchOrder {
+  switch (orderBy) {
+    case SearchOrderBy.PRICE_ASC:
+      return "price_asc";
+    case SearchOrderBy.PRICE_DESC:
+      return "price_desc";
+    case SearchOrderBy.NEWEST:
+      return "newest";
+    default:
+      return "relevance";
+  }
+}
+
+export function toFacet(facet: FacetCounts): Facet {
+  return create(FacetSchema, {
+    field: facet.field,
+    values: facet.values.map(({ value, count }) => create(FacetValueSchema, { value, count: BigInt(count) })),
+  });
 }

@@ -2,6 +2,7 @@ import type { ExecuteValues } from "mysql2";
 import { AlreadyExistsError, FailedPreconditionError, isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
 import type { ListCursor, ListOrder, SearchMode } from "../domain/page-token.js";
 import type { ProductRecord } from "../domain/product.js";
+import type { SearchFilters, SearchOrder } from "../domain/search-query.js";
 
 interface ProductRow extends RowDataPacket {
   id: string;
@@ -16,9 +17,10 @@ interface ProductRow extends RowDataPacket {
   active: number;
   created_at: Date;
   updated_at: Date;
+  version: number | string;
 }
 
-const COLUMNS = "id, sku, name, description, category_id, price_minor, currency, attributes, image_url, active, created_at, updated_at";
+const COLUMNS = "id, sku, name, description, category_id, price_minor, currency, attributes, image_url, active, created_at, updated_at, version";
 
 function toRecord(row: ProductRow): ProductRecord {
   return {
@@ -34,6 +36,7 @@ function toRecord(row: ProductRow): ProductRecord {
     active: row.active === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    version: Number(row.version),
   };
 }
 
@@ -55,21 +58,27 @@ export interface ListQuery {
   limit: number;
 }
 
-export interface SearchQuery {
+export interface SearchQuery extends SearchFilters {
   /** Natural-language text, or a boolean-mode expression for the prefix fallback. */
   against: string;
-  mode: SearchMode;
-  categoryId: string;
+  mode: Exclude<SearchMode, "engine">;
   offset: number;
   limit: number;
 }
+
+const SEARCH_ORDER_SQL: Record<SearchOrder, string> = {
+  relevance: "score DESC, id ASC",
+  price_asc: "price_minor ASC, id ASC",
+  price_desc: "price_minor DESC, id ASC",
+  newest: "created_at DESC, id ASC",
+};
 
 /** The `products` table. Reads return plain records; writes take the transaction's connection. */
 export function createProductStore(pool: Pool) {
   return {
     async insert(connection: PoolConnection, product: ProductRecord): Promise<void> {
       try {
-        await connection.execute(`INSERT INTO products (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, toParams(product));
+        await connection.execute(`INSERT INTO products (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, toParams(product));
       } catch (err) {
         throw translateWriteError(err, product);
       }
@@ -79,8 +88,8 @@ export function createProductStore(pool: Pool) {
       try {
         await connection.execute(
           `UPDATE products SET sku = ?, name = ?, description = ?, category_id = ?, price_minor = ?, currency = ?, attributes = ?, image_url = ?,
-             active = ?, updated_at = ?, deleted_at = IF(?, NULL, COALESCE(deleted_at, ?)) WHERE id = ?`,
-          [...toParams(product).slice(1, 10), product.updatedAt, product.active, product.updatedAt, product.id],
+             active = ?, updated_at = ?, version = ?, deleted_at = IF(?, NULL, COALESCE(deleted_at, ?)) WHERE id = ?`,
+          [...toParams(product).slice(1, 10), product.updatedAt, product.version, product.active, product.updatedAt, product.id],
         );
       } catch (err) {
         throw translateWriteError(err, product);
@@ -126,18 +135,31 @@ export function createProductStore(pool: Pool) {
       return rows.map(toRecord);
     },
 
-    /** Active products matching a FULLTEXT query, best score first (ties by id, so pages are stable). */
+    /** Active products matching a FULLTEXT query, in the requested order (ties by id, so pages are stable). */
     async search(query: SearchQuery): Promise<Array<{ product: ProductRecord; score: number }>> {
       const mode = query.mode === "natural" ? "IN NATURAL LANGUAGE MODE" : "IN BOOLEAN MODE";
       const match = `MATCH (name, description, sku) AGAINST (? ${mode})`;
       const params: unknown[] = [query.against, query.against];
-      let filter = "";
+      const filters: string[] = [];
       if (query.categoryId) {
-        filter = "AND category_id = ?";
+        filters.push("category_id = ?");
         params.push(query.categoryId);
       }
+      if (query.brands.length > 0) {
+        filters.push("JSON_UNQUOTE(JSON_EXTRACT(attributes, '$.brand')) IN (?)");
+        params.push([...query.brands]);
+      }
+      if (query.minPriceMinor > 0n) {
+        filters.push("price_minor >= ?");
+        params.push(query.minPriceMinor.toString());
+      }
+      if (query.maxPriceMinor > 0n) {
+        filters.push("price_minor <= ?");
+        params.push(query.maxPriceMinor.toString());
+      }
       const [rows] = await pool.query<Array<ProductRow & { score: number }>>(
-        `SELECT ${COLUMNS}, ${match} AS score FROM products WHERE active = 1 AND ${match} ${filter} ORDER BY score DESC, id ASC LIMIT ? OFFSET ?`,
+        `SELECT ${COLUMNS}, ${match} AS score FROM products WHERE active = 1 AND ${match} ${filters.map((filter) => `AND ${filter}`).join(" ")}
+          ORDER BY ${SEARCH_ORDER_SQL[query.order]} LIMIT ? OFFSET ?`,
         [...params, query.limit, query.offset],
       );
       return rows.map((row) => ({ product: toRecord(row), score: Number(row.score) }));
@@ -145,7 +167,7 @@ export function createProductStore(pool: Pool) {
   };
 }
 
-function toParams(product: ProductRecord): Array<string | boolean | Date> {
+function toParams(product: ProductRecord): Array<string | number | boolean | Date> {
   return [
     product.id,
     product.sku,
@@ -159,6 +181,7 @@ function toParams(product: ProductRecord): Array<string | boolean | Date> {
     product.active,
     product.createdAt,
     product.updatedAt,
+    product.version,
   ];
 }
 

@@ -103,6 +103,14 @@ export declare type Product = Message<"shopmesh.catalog.v1.Product"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 11;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Output only. 1 when created, one more on every change: a reader of product events keeps
+   * the highest it has seen and ignores older ones arriving late.
+   *
+   * @generated from field: int64 version = 12;
+   */
+  version: bigint;
 };
 
 /**
@@ -322,7 +330,7 @@ export declare const ListProductsResponseSchema: GenMessage<ListProductsResponse
  */
 export declare type SearchProductsRequest = Message<"shopmesh.catalog.v1.SearchProductsRequest"> & {
   /**
-   * Free-text query, 1 to 200 characters.
+   * Free-text query, 1 to 200 characters. Plain words: query syntax has no meaning here.
    *
    * @generated from field: string query = 1;
    */
@@ -343,11 +351,40 @@ export declare type SearchProductsRequest = Message<"shopmesh.catalog.v1.SearchP
   pageSize: number;
 
   /**
-   * `next_page_token` of the previous page; empty for the first page.
+   * `next_page_token` of the previous page; empty for the first page. The other request
+   * fields must not change between pages.
    *
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
+
+  /**
+   * Only products of any of these brands (the `brand` attribute), if set.
+   *
+   * @generated from field: repeated string brands = 5;
+   */
+  brands: string[];
+
+  /**
+   * Lowest price, in minor units of the product's currency, inclusive; 0 means no lower bound.
+   *
+   * @generated from field: int64 min_price_minor = 6;
+   */
+  minPriceMinor: bigint;
+
+  /**
+   * Highest price, in minor units, inclusive; 0 means no upper bound.
+   *
+   * @generated from field: int64 max_price_minor = 7;
+   */
+  maxPriceMinor: bigint;
+
+  /**
+   * Sort order; relevance by default.
+   *
+   * @generated from field: shopmesh.catalog.v1.SearchOrderBy order_by = 8;
+   */
+  orderBy: SearchOrderBy;
 };
 
 /**
@@ -357,13 +394,68 @@ export declare type SearchProductsRequest = Message<"shopmesh.catalog.v1.SearchP
 export declare const SearchProductsRequestSchema: GenMessage<SearchProductsRequest>;
 
 /**
+ * Counts of the matching products per value of one field, ignoring that field's own filter.
+ *
+ * @generated from message shopmesh.catalog.v1.Facet
+ */
+export declare type Facet = Message<"shopmesh.catalog.v1.Facet"> & {
+  /**
+   * The field: "category_id", "brand" or "price".
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * Values with at least one match, most matches first (price: in bucket order).
+   *
+   * @generated from field: repeated shopmesh.catalog.v1.FacetValue values = 2;
+   */
+  values: FacetValue[];
+};
+
+/**
+ * Describes the message shopmesh.catalog.v1.Facet.
+ * Use `create(FacetSchema)` to create a new message.
+ */
+export declare const FacetSchema: GenMessage<Facet>;
+
+/**
+ * One value of a facet and how many matching products have it.
+ *
+ * @generated from message shopmesh.catalog.v1.FacetValue
+ */
+export declare type FacetValue = Message<"shopmesh.catalog.v1.FacetValue"> & {
+  /**
+   * The value: a category id, a brand, or a price bucket written "from-to" in minor units
+   * ("from-" for the open top bucket).
+   *
+   * @generated from field: string value = 1;
+   */
+  value: string;
+
+  /**
+   * Matching products with this value.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message shopmesh.catalog.v1.FacetValue.
+ * Use `create(FacetValueSchema)` to create a new message.
+ */
+export declare const FacetValueSchema: GenMessage<FacetValue>;
+
+/**
  * Response of CatalogService.SearchProducts.
  *
  * @generated from message shopmesh.catalog.v1.SearchProductsResponse
  */
 export declare type SearchProductsResponse = Message<"shopmesh.catalog.v1.SearchProductsResponse"> & {
   /**
-   * Matching active products, best match first.
+   * Matching active products, in the requested order.
    *
    * @generated from field: repeated shopmesh.catalog.v1.Product products = 1;
    */
@@ -383,6 +475,28 @@ export declare type SearchProductsResponse = Message<"shopmesh.catalog.v1.Search
    * @generated from field: repeated double relevance_scores = 3;
    */
   relevanceScores: number[];
+
+  /**
+   * Facet counts over all matches (not just this page). Empty when degraded.
+   *
+   * @generated from field: repeated shopmesh.catalog.v1.Facet facets = 4;
+   */
+  facets: Facet[];
+
+  /**
+   * True when the search engine was unavailable and the database answered instead: no typo
+   * tolerance, no facets. Retry later for the full answer.
+   *
+   * @generated from field: bool degraded = 5;
+   */
+  degraded: boolean;
+
+  /**
+   * When nothing matched: the query with its words corrected, if the index knows better ones.
+   *
+   * @generated from field: string suggested_query = 6;
+   */
+  suggestedQuery: string;
 };
 
 /**
@@ -390,6 +504,80 @@ export declare type SearchProductsResponse = Message<"shopmesh.catalog.v1.Search
  * Use `create(SearchProductsResponseSchema)` to create a new message.
  */
 export declare const SearchProductsResponseSchema: GenMessage<SearchProductsResponse>;
+
+/**
+ * Request of CatalogService.SuggestProducts.
+ *
+ * @generated from message shopmesh.catalog.v1.SuggestProductsRequest
+ */
+export declare type SuggestProductsRequest = Message<"shopmesh.catalog.v1.SuggestProductsRequest"> & {
+  /**
+   * What the shopper has typed so far, 1 to 100 characters.
+   *
+   * @generated from field: string prefix = 1;
+   */
+  prefix: string;
+
+  /**
+   * Maximum number of suggestions, 0 to 10; 0 means the server default (5).
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message shopmesh.catalog.v1.SuggestProductsRequest.
+ * Use `create(SuggestProductsRequestSchema)` to create a new message.
+ */
+export declare const SuggestProductsRequestSchema: GenMessage<SuggestProductsRequest>;
+
+/**
+ * Response of CatalogService.SuggestProducts.
+ *
+ * @generated from message shopmesh.catalog.v1.SuggestProductsResponse
+ */
+export declare type SuggestProductsResponse = Message<"shopmesh.catalog.v1.SuggestProductsResponse"> & {
+  /**
+   * Suggestions, best first. Empty when the search engine is unavailable.
+   *
+   * @generated from field: repeated shopmesh.catalog.v1.ProductSuggestion suggestions = 1;
+   */
+  suggestions: ProductSuggestion[];
+};
+
+/**
+ * Describes the message shopmesh.catalog.v1.SuggestProductsResponse.
+ * Use `create(SuggestProductsResponseSchema)` to create a new message.
+ */
+export declare const SuggestProductsResponseSchema: GenMessage<SuggestProductsResponse>;
+
+/**
+ * One completion: a product whose name matches what was typed.
+ *
+ * @generated from message shopmesh.catalog.v1.ProductSuggestion
+ */
+export declare type ProductSuggestion = Message<"shopmesh.catalog.v1.ProductSuggestion"> & {
+  /**
+   * The product's name.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * The product.
+   *
+   * @generated from field: string product_id = 2;
+   */
+  productId: string;
+};
+
+/**
+ * Describes the message shopmesh.catalog.v1.ProductSuggestion.
+ * Use `create(ProductSuggestionSchema)` to create a new message.
+ */
+export declare const ProductSuggestionSchema: GenMessage<ProductSuggestion>;
 
 /**
  * Request of CatalogService.ListCategories.
@@ -660,6 +848,46 @@ export enum ProductOrderBy {
 export declare const ProductOrderBySchema: GenEnum<ProductOrderBy>;
 
 /**
+ * Sort order of SearchProducts.
+ *
+ * @generated from enum shopmesh.catalog.v1.SearchOrderBy
+ */
+export enum SearchOrderBy {
+  /**
+   * Best match first.
+   *
+   * @generated from enum value: SEARCH_ORDER_BY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Cheapest first.
+   *
+   * @generated from enum value: SEARCH_ORDER_BY_PRICE_ASC = 1;
+   */
+  PRICE_ASC = 1,
+
+  /**
+   * Most expensive first.
+   *
+   * @generated from enum value: SEARCH_ORDER_BY_PRICE_DESC = 2;
+   */
+  PRICE_DESC = 2,
+
+  /**
+   * Most recently created first.
+   *
+   * @generated from enum value: SEARCH_ORDER_BY_NEWEST = 3;
+   */
+  NEWEST = 3,
+}
+
+/**
+ * Describes the enum shopmesh.catalog.v1.SearchOrderBy.
+ */
+export declare const SearchOrderBySchema: GenEnum<SearchOrderBy>;
+
+/**
  * Product and category reads (public) and administration (admin).
  *
  * @generated from service shopmesh.catalog.v1.CatalogService
@@ -699,7 +927,8 @@ export declare const CatalogService: GenService<{
     output: typeof ListProductsResponseSchema;
   },
   /**
-   * Full-text search over active products' name, description and sku, best match first.
+   * Full-text search over active products, typo-tolerant, with filters and facet counts. Served
+   * by the search engine; when it is away, by the database with `degraded` set.
    *
    * @generated from rpc shopmesh.catalog.v1.CatalogService.SearchProducts
    */
@@ -707,6 +936,16 @@ export declare const CatalogService: GenService<{
     methodKind: "unary";
     input: typeof SearchProductsRequestSchema;
     output: typeof SearchProductsResponseSchema;
+  },
+  /**
+   * Completions for a search box as the shopper types: product names starting with the words so far.
+   *
+   * @generated from rpc shopmesh.catalog.v1.CatalogService.SuggestProducts
+   */
+  suggestProducts: {
+    methodKind: "unary";
+    input: typeof SuggestProductsRequestSchema;
+    output: typeof SuggestProductsResponseSchema;
   },
   /**
    * Lists all categories, ordered by name.

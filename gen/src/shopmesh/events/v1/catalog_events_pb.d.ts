@@ -113,6 +113,13 @@ export declare type ProductDeleted = Message<"shopmesh.events.v1.ProductDeleted"
    * @generated from field: string sku = 3;
    */
   sku: string;
+
+  /**
+   * The product's version after the deletion (see Product.version).
+   *
+   * @generated from field: int64 version = 4;
+   */
+  version: bigint;
 };
 
 /**
