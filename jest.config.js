@@ -8,6 +8,7 @@ export default {
   transform: { "^.+\\.ts$": swc },
   moduleNameMapper: {
     "^@shopmesh/platform$": "<rootDir>/platform/src/index.ts",
+    "^@shopmesh/platform/cli$": "<rootDir>/platform/src/cli/command-line.ts",
     "^@shopmesh/platform/testing$": "<rootDir>/platform/src/testing/index.ts",
     "^@shopmesh/platform/topology$": "<rootDir>/platform/src/topology.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",

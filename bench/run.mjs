@@ -36,11 +36,13 @@ import { closedLoop, connectJson, grpcUnary, openLoop, summarize } from "./lib/l
 import { cpuSeconds, infraPid, processArgument, REPO_ROOT, rssMiB, sampleRss, startEnvoy, startNode, waitFor } from "./lib/proc.mjs";
 import { renderChart } from "./lib/chart.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
+import { parseCommandLine } from "../scripts/lib/command-line.mjs";
 
-const args = process.argv.slice(2);
-const QUICK = args.includes("--quick");
-const outArg = args.indexOf("--out");
-const OUT_DIR = resolve(outArg >= 0 ? args[outArg + 1] : join(REPO_ROOT, "bench", "results"));
+const { values: flags } = parseCommandLine("bench", "npm run bench [-- --quick [--with-checkout]] [-- --out DIR]", {
+  options: { quick: { type: "boolean" }, "with-checkout": { type: "boolean" }, out: { type: "string" } },
+});
+const QUICK = flags.quick ?? false;
+const OUT_DIR = resolve(flags.out ?? join(REPO_ROOT, "bench", "results"));
 const PLAN = QUICK
   ? {
       rounds: 3,
@@ -48,7 +50,7 @@ const PLAN = QUICK
       openMs: 1_500,
       warmMs: 400,
       concurrency: 32,
-      checkout: args.includes("--with-checkout"),
+      checkout: flags["with-checkout"] ?? false,
       profileMs: 0,
       search: { products: 300, rate: 40, lagUpdates: 10 },
     }

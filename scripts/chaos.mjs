@@ -6,18 +6,16 @@
 // Results: chaos/results/<date>.json and chaos/results/latest.md.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { exitWithUsage, parseCommandLine } from "./lib/command-line.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const args = process.argv.slice(2);
-const quick = args.includes("--quick");
-const rateAt = args.indexOf("--rate");
-const rate = rateAt >= 0 ? args[rateAt + 1] : undefined;
-const onlyAt = args.indexOf("--only");
-const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
-if (rate !== undefined && !(Number(rate) > 0)) {
-  console.error("--rate needs a positive number of checkouts per second");
-  process.exit(2);
-}
+const USAGE = "npm run chaos [-- --quick] [-- --rate N] [-- --only TEXT]";
+const { values: flags } = parseCommandLine("chaos", USAGE, {
+  options: { quick: { type: "boolean" }, rate: { type: "string" }, only: { type: "string" } },
+});
+const quick = flags.quick ?? false;
+const { rate, only } = flags;
+if (rate !== undefined && !(Number(rate) > 0)) exitWithUsage("chaos", USAGE, "--rate needs a positive number of checkouts per second");
 
 function run(step, command, commandArgs, env = {}) {
   console.error(`==> ${step}`);

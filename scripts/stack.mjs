@@ -15,6 +15,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { EDGE_CONFIG, ENVOY_ADMIN_PORT, edgeStatusLine, startEdge, stopEdge } from "./envoy/edge.mjs";
+import { exitWithUsage, parseCommandLine } from "./lib/command-line.mjs";
 import { buildStorefront, startStorefront, stopStorefront, STOREFRONT_URL, storefrontStatusLine } from "./web/storefront.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -24,7 +25,8 @@ const LOGS = join(STATE, "logs");
 const READY_TIMEOUT_MS = Number(process.env.SHOPMESH_READY_TIMEOUT_MS ?? 90_000);
 const HOST = "127.0.0.1";
 
-const command = process.argv[2] ?? "start";
+const { positionals } = parseCommandLine("stack", "node scripts/stack.mjs [<command>]", { allowPositionals: true });
+const [command = "start", ...extra] = positionals;
 
 function sh(script, args = [], options = {}) {
   const result = spawnSync("bash", [join(ROOT, script), ...args], { stdio: "inherit", cwd: ROOT, ...options });
@@ -317,9 +319,8 @@ async function status() {
 }
 
 const commands = { start, up, down, "down-services": stopServices, status, ready, seed: async () => seed(await discoverServices()) };
-if (!commands[command]) {
-  console.error(`usage: node scripts/stack.mjs ${Object.keys(commands).join("|")}`);
-  process.exit(2);
+if (!Object.hasOwn(commands, command) || extra.length > 0) {
+  exitWithUsage("stack", `node scripts/stack.mjs ${Object.keys(commands).join("|")}`, `unknown command ${positionals.join(" ")}`);
 }
 commands[command]().catch((err) => {
   console.error(`\n${err.message}`);

@@ -24,6 +24,9 @@ if [ "${CI:-}" = "true" ]; then bash scripts/proto/check.sh --require-committed;
 step "build"
 npx tsc -b tsconfig.build.json
 
+step "docs: API reference generated from the contracts up to date (docs/api.md)"
+npm run --silent docs:check
+
 step "edge: generated Envoy configs up to date and valid (envoy --mode validate)"
 npm run --silent envoy:check
 for config in envoy/envoy.yaml envoy/envoy.compose.yaml envoy/envoy.k8s.yaml; do
@@ -38,6 +41,9 @@ npx tsc -p web
 step "lint and format"
 npx eslint . --max-warnings 0
 npx prettier --check . --log-level warn
+
+step "dependencies: pinned, locked, declared where imported, used (scripts/check-deps.mjs)"
+node scripts/check-deps.mjs
 
 # The suite must pass beside a running dev stack (`npm start` in another terminal) and leave it
 # untouched. CI proves it: it brings the stack up first (SHOPMESH_TEST_BESIDE_STACK=0 skips

@@ -14,7 +14,7 @@ export interface ServiceMetrics {
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const EVENT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** Pool sizes as mysql2 reports them, read at scrape time. */
+/** A MySQL pool's connections and waiting callers, read at scrape time (see createMysqlPool). */
 export interface PoolUsage {
   max: number;
   open: number;
@@ -119,7 +119,7 @@ export const platformMetrics = {
   }),
   dbPoolWaiting: new Gauge({
     name: "shopmesh_db_pool_waiting_requests",
-    help: "Callers queued for a MySQL connection because the pool is exhausted.",
+    help: "Callers waiting for a MySQL connection: queued because the pool is exhausted, or while one is opened.",
     labelNames: ["database"] as const,
     registers: [platformRegistry],
     collect() {

@@ -8,13 +8,16 @@
 //                                     only the dead-letter topics (a stack someone is using)
 import { readFileSync, writeFileSync } from "node:fs";
 import { createKafka, createLogger } from "@shopmesh/platform";
+import { exitWithUsage, parseCommandLine } from "../lib/command-line.mjs";
 
-const [command, file, flag] = process.argv.slice(2);
-const deadLettersOnly = flag === "--dead-letters-only";
-if (!file || (command !== "snapshot" && command !== "check")) {
-  console.error("usage: stack-topics.mjs snapshot|check FILE");
-  process.exit(2);
-}
+const USAGE = "stack-topics.mjs snapshot FILE | check FILE [--dead-letters-only]";
+const { values: flags, positionals } = parseCommandLine("stack-topics", USAGE, {
+  options: { "dead-letters-only": { type: "boolean" } },
+  allowPositionals: true,
+});
+const [command, file, ...extra] = positionals;
+const deadLettersOnly = flags["dead-letters-only"] ?? false;
+if (!file || extra.length > 0 || (command !== "snapshot" && command !== "check")) exitWithUsage("stack-topics", USAGE, "expected snapshot FILE or check FILE");
 
 async function watermarks() {
   const logger = createLogger({ service: "stack-topics", level: "error" });

@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { exitWithUsage, parseCommandLine } from "../lib/command-line.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const HOST = "127.0.0.1";
@@ -126,11 +127,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     stop: () => stopEdge(),
     status: async () => console.log(await edgeStatusLine()),
   };
-  const run = commands[process.argv[2] ?? "status"];
-  if (!run) {
-    console.error("usage: node scripts/envoy/edge.mjs start|stop|status");
-    process.exit(2);
-  }
+  const usage = "node scripts/envoy/edge.mjs start|stop|status";
+  const { positionals } = parseCommandLine("edge", usage, { allowPositionals: true });
+  const [command = "status", ...extra] = positionals;
+  const run = commands[command];
+  if (!run || extra.length > 0) exitWithUsage("edge", usage, `unknown command ${positionals.join(" ")}`);
   run().catch((err) => {
     console.error(err.message);
     process.exit(1);

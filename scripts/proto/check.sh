@@ -2,8 +2,10 @@
 # Contract checks, run in CI and before pushing:
 #   1. buf lint                      (STANDARD + doc comments; proto/envoy excluded, see buf.yaml)
 #   2. buf format                    (proto/ must be `buf format`-clean)
-#   3. buf breaking                  (FILE rules, against the proto/ of a base git ref;
-#                                     default HEAD~1, override with PROTO_BREAKING_AGAINST=<ref>)
+#   3. buf breaking                  (FILE rules, against the proto/ of base git refs: the default
+#                                     branch `main` (or origin/main) and HEAD~1, each skipped when
+#                                     the clone lacks it; override with
+#                                     PROTO_BREAKING_AGAINST="<ref> [<ref>...]")
 #   4. generated code is up to date  (regenerates into a temp dir and diffs against gen/src;
 #                                     with CI=true or --require-committed also fails when
 #                                     gen/src or proto/ has uncommitted or untracked changes)
@@ -30,8 +32,6 @@ ok() { echo "check: ok: $*"; }
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
-"$ROOT/scripts/proto/fetch-deps.sh"
-
 # 1. lint
 if "$BUF" lint; then ok "buf lint"; else fail "buf lint (see above)"; fi
 
@@ -43,30 +43,43 @@ else
   fail "buf format: run \`node_modules/.bin/buf format -w proto\`"
 fi
 
-# 3. breaking, against the proto/ tree of a base commit. The base tree is exported with
-#    git archive and built with the current buf.yaml + the fetched protovalidate cache, so
-#    it works in any clone with history (no BSR, no network) and is independent of the
-#    base commit's buf.yaml layout.
-AGAINST_REF="${PROTO_BREAKING_AGAINST:-HEAD~1}"
+# 3. breaking, against the proto/ tree of each base commit. The base tree is exported with
+#    git archive and built with the current buf.yaml and third_party/, so it works in any clone
+#    with history (no BSR, no network) and does not depend on the base commit's buf.yaml layout
+#    (which `buf breaking --against '.git#branch=main'` would). Refs that resolve to the same
+#    commit are checked once.
+breaking_against() {
+  local ref="$1" base="$TMP/base-$2"
+  mkdir -p "$base"
+  git archive "$ref" proto | tar -x -C "$base"
+  cp "$ROOT/buf.yaml" "$base/buf.yaml"
+  cp -R "$ROOT/third_party" "$base/third_party"
+  if ! (cd "$base" && "$BUF" build proto -o "$TMP/base-$2.binpb"); then
+    fail "buf breaking: could not build proto/ of $ref"
+  elif "$BUF" breaking proto --against "$TMP/base-$2.binpb"; then
+    ok "buf breaking against $ref ($(git rev-parse --short "$ref"))"
+  else
+    fail "buf breaking against $ref: breaking changes above (FILE rules); bump the package version (v2) instead"
+  fi
+}
 if ! git rev-parse --git-dir >/dev/null 2>&1; then
   echo "check: skip: buf breaking (not a git checkout)"
-elif ! git rev-parse --verify --quiet "$AGAINST_REF^{commit}" >/dev/null; then
-  echo "check: skip: buf breaking ($AGAINST_REF does not exist: first commit or shallow clone; use a full clone or set PROTO_BREAKING_AGAINST)"
-elif [[ -z "$(git ls-tree -d "$AGAINST_REF" proto 2>/dev/null)" ]]; then
-  echo "check: skip: buf breaking ($AGAINST_REF has no proto/)"
 else
-  BASE="$TMP/base"
-  mkdir -p "$BASE/.cache"
-  git archive "$AGAINST_REF" proto | tar -x -C "$BASE"
-  cp "$ROOT/buf.yaml" "$BASE/buf.yaml"
-  cp -R "$ROOT/.cache/protodeps" "$BASE/.cache/protodeps"
-  if ! (cd "$BASE" && "$BUF" build proto -o "$TMP/base.binpb"); then
-    fail "buf breaking: could not build proto/ of $AGAINST_REF"
-  elif "$BUF" breaking proto --against "$TMP/base.binpb"; then
-    ok "buf breaking against $AGAINST_REF ($(git rev-parse --short "$AGAINST_REF"))"
-  else
-    fail "buf breaking against $AGAINST_REF: breaking changes above (FILE rules); bump the package version (v2) instead"
-  fi
+  checked=" "
+  for ref in ${PROTO_BREAKING_AGAINST:-main HEAD~1}; do
+    [[ "$ref" == main ]] && ! git rev-parse --verify --quiet main^{commit} >/dev/null && ref=origin/main
+    commit="$(git rev-parse --verify --quiet "$ref^{commit}" || true)"
+    if [[ -z "$commit" ]]; then
+      echo "check: skip: buf breaking against $ref (not in this clone: first commit, shallow clone or no such branch)"
+    elif [[ "$checked" == *" $commit "* ]]; then
+      continue
+    elif [[ -z "$(git ls-tree -d "$ref" proto 2>/dev/null)" ]]; then
+      echo "check: skip: buf breaking against $ref (it has no proto/)"
+    else
+      breaking_against "$ref" "$commit"
+    fi
+    checked+="$commit "
+  done
 fi
 
 # 4. generated code up to date

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 
 /** The repository root (jest runs from it). */
 export const ROOT = process.cwd();
@@ -47,12 +48,15 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-/** Parses multi-document YAML with the PyYAML that ships in the validators' venv. */
+/** Parses multi-document YAML (such as `kustomize build` output); empty documents are skipped. */
 export function parseYamlDocuments(text: string): K8sObject[] {
-  const python = join(TOOLS, "k8s-venv/bin/python");
-  const result = run(python, ["-c", "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))"], { input: text });
-  if (result.status !== 0) throw new Error(`YAML parse failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as K8sObject[];
+  const objects: K8sObject[] = [];
+  for (const document of parseAllDocuments(text)) {
+    if (document.errors.length > 0) throw new Error(`YAML parse failed: ${document.errors.map((error) => error.message).join("; ")}`);
+    const object = document.toJS() as K8sObject | null;
+    if (object !== null) objects.push(object);
+  }
+  return objects;
 }
 
 /** `kustomize build` of one overlay, written to a temp file for tools that take paths. */

@@ -1,7 +1,7 @@
 // The generator: committed configs match the contracts, Envoy accepts every variant, and the
 // policy options in the contracts drive routes, JWT requirements, rate limits and retries.
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { execFile, spawnSync } from "node:child_process";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { clone, create, setExtension, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { MethodOptionsSchema } from "@bufbuild/protobuf/wkt";
@@ -108,6 +108,22 @@ describe("the committed configs", () => {
     expect(new Set(rendered.map(withoutAddresses)).size).toBe(1);
     expect(JSON.stringify(rendered[1])).toContain('"address":"identity"');
     expect(JSON.stringify(rendered[2])).toContain('"address":"identity.shopmesh.svc.cluster.local"');
+  });
+});
+
+describe("the command line", () => {
+  const GENERATOR = join(REPO_ROOT, "tools", "envoy-gen", "dist", "main.js");
+
+  test.each([
+    [["--chek"], "Unknown option '--chek'"],
+    [["--check", "--local", "/tmp/envoy.yaml"], "--check and --local exclude each other"],
+    [["check"], "Unexpected argument 'check'"],
+  ])("when envoy-gen is run with %j, then it exits 2 with one line saying why and writes nothing", async (args, problem) => {
+    const before = await stat(join(REPO_ROOT, "envoy", "envoy.yaml"));
+    const result = spawnSync(process.execPath, [GENERATOR, ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000 });
+    expect({ status: result.status, stdout: result.stdout }).toEqual({ status: 2, stdout: "" });
+    expect(result.stderr.trimEnd().split("\n")).toEqual([expect.stringContaining(`envoy-gen: ${problem}`)]);
+    expect((await stat(join(REPO_ROOT, "envoy", "envoy.yaml"))).mtimeMs).toBe(before.mtimeMs);
   });
 });
 

@@ -154,7 +154,7 @@ export function grpcurl(address: string, method: string, body: unknown, headers:
     "-import-path",
     join(REPO_ROOT, "proto"),
     "-import-path",
-    join(REPO_ROOT, ".cache", "protodeps"),
+    join(REPO_ROOT, "third_party"),
     "-proto",
     protoFile ?? `shopmesh/${context}/v1/${context}.proto`,
     "-d",

@@ -7,15 +7,17 @@
 import { createKafka } from "../kafka/events.js";
 import { listDeadLetters, replayDeadLetters } from "../kafka/dead-letters.js";
 import { createLogger } from "../logger.js";
+import { exitWithUsage, parseCommandLine } from "./command-line.js";
 
-const [command, topic, eventId] = process.argv.slice(2);
+const USAGE = "dlq list <topic> | dlq replay <topic> [<event id>]";
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  if (!topic || (command !== "list" && command !== "replay")) {
-    out("usage: dlq list <topic> | dlq replay <topic> [<event id>]");
-    return 2;
-  }
+  const { positionals } = parseCommandLine("dlq", USAGE, { allowPositionals: true });
+  const [command, topic, eventId, ...extra] = positionals;
+  if (command !== "list" && command !== "replay") return exitWithUsage("dlq", USAGE, command ? `unknown command ${command}` : "missing command");
+  if (!topic) return exitWithUsage("dlq", USAGE, "missing topic");
+  if (extra.length > 0 || (command === "list" && eventId !== undefined)) return exitWithUsage("dlq", USAGE, `unexpected argument ${extra[0] ?? eventId}`);
   const kafka = createKafka({
     brokers: process.env["KAFKA_BROKERS"] ?? "127.0.0.1:9092",
     clientId: "shopmesh-dlq",

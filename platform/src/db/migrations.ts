@@ -13,17 +13,111 @@ export interface Migration {
   statements: string[];
 }
 
+// Own splitter, not umzug/postgrator: neither splits MySQL scripts itself, so this is the smaller change.
+
+/** Stored programs: their BEGIN ... END bodies hold `;` that do not end the CREATE statement. */
+const STORED_PROGRAMS = new Set(["PROCEDURE", "FUNCTION", "TRIGGER", "EVENT"]);
+/** What CREATE can make; the first of these after CREATE says what the statement creates. */
+const CREATED_KINDS = new Set([
+  ...STORED_PROGRAMS,
+  "TABLE",
+  "TEMPORARY",
+  "INDEX",
+  "UNIQUE",
+  "FULLTEXT",
+  "SPATIAL",
+  "VIEW",
+  "DATABASE",
+  "SCHEMA",
+  "USER",
+  "ROLE",
+  "SEQUENCE",
+  "SERVER",
+]);
+/** `END IF`, `END LOOP`, ... close blocks that are not counted: they only ever sit inside a BEGIN ... END. */
+const UNCOUNTED_BLOCK_ENDS = new Set(["IF", "LOOP", "WHILE", "REPEAT"]);
+
 /**
- * Splits a migration file into statements at a `;` that ends a line (a trailing `-- comment`
- * may follow it). Whole-line comments are dropped; comments inside a statement are left to MySQL.
- * Migrations hold no procedures, so no statement contains a line-ending `;` of its own.
+ * Splits a migration file into statements at each `;` that ends one, as the mysql client
+ * does: a `;` inside a string, a quoted identifier or a comment (`-- `, `#`, `/* *\/`) does
+ * not count, nor one inside the BEGIN ... END body (or a CASE) of a CREATE PROCEDURE,
+ * FUNCTION, TRIGGER or EVENT, which needs no DELIMITER here. Comments before a statement are
+ * dropped; comments inside one are left to MySQL.
  */
 export function splitStatements(sql: string): string[] {
-  return sql
-    .replace(/^\s*--.*$/gm, "")
-    .split(/;[ \t]*(?:--[^\n]*)?(?:\r?\n|$)/)
-    .map((statement) => statement.trim())
-    .filter((statement) => statement.length > 0);
+  const statements: string[] = [];
+  let start = -1; // where the current statement's first token begins; -1 before it
+  let kind: "unknown" | "stored program" | "other" = "unknown";
+  let depth = 0; // BEGIN and CASE blocks open in a stored program's body
+  let i = 0;
+  while (i < sql.length) {
+    const char = sql[i]!;
+    const next = sql[i + 1];
+    if ((char === "-" && next === "-" && (i + 2 === sql.length || /\s/.test(sql[i + 2]!))) || char === "#") {
+      const lineEnd = sql.indexOf("\n", i);
+      i = lineEnd < 0 ? sql.length : lineEnd + 1;
+    } else if (char === "/" && next === "*") {
+      const close = sql.indexOf("*/", i + 2);
+      if (close < 0) throw new Error("unterminated /* comment in migration");
+      if (sql[i + 2] === "!" && start < 0) start = i; // an executable comment (/*! ... */) is SQL
+      i = close + 2;
+    } else if (/\s/.test(char)) {
+      i++;
+    } else if (char === ";" && depth === 0) {
+      if (start >= 0) statements.push(sql.slice(start, i).trim());
+      [start, kind] = [-1, "unknown"];
+      i++;
+    } else {
+      if (start < 0) {
+        start = i;
+        if (startsWithWord(sql, i, "DELIMITER"))
+          throw new Error("DELIMITER is a mysql client command: write the body between BEGIN and END with plain semicolons");
+        kind = startsWithWord(sql, i, "CREATE") ? "unknown" : "other";
+      }
+      if (char === "'" || char === '"' || char === "`") {
+        i = endOfQuoted(sql, i);
+        continue;
+      }
+      const word = /[A-Za-z_][A-Za-z0-9_$]*/y;
+      word.lastIndex = i;
+      const keyword = word.exec(sql)?.[0].toUpperCase();
+      if (keyword === undefined) {
+        i++;
+        continue;
+      }
+      i = word.lastIndex;
+      if (kind === "unknown" && CREATED_KINDS.has(keyword)) kind = STORED_PROGRAMS.has(keyword) ? "stored program" : "other";
+      else if (kind === "stored program") {
+        if (keyword === "BEGIN" || keyword === "CASE") depth++;
+        else if (keyword === "END" && depth > 0) {
+          const after = /\s*([A-Za-z]+)/y;
+          after.lastIndex = i;
+          const closes = after.exec(sql)?.[1]?.toUpperCase();
+          if (closes === "CASE") i = after.lastIndex; // END CASE closes a CASE; this CASE opens nothing
+          if (closes === undefined || !UNCOUNTED_BLOCK_ENDS.has(closes)) depth--;
+        }
+      }
+    }
+  }
+  if (start >= 0) statements.push(sql.slice(start).trim());
+  return statements;
+}
+
+function startsWithWord(sql: string, at: number, word: string): boolean {
+  return new RegExp(`${word}\\b`, "iy").test(sql.slice(at, at + word.length + 1));
+}
+
+/** The index just past the string or quoted identifier opening at `open`: a doubled quote or (in strings) a backslash escapes. */
+function endOfQuoted(sql: string, open: number): number {
+  const quote = sql[open]!;
+  for (let i = open + 1; i < sql.length; i++) {
+    if (sql[i] === "\\" && quote !== "`") i++;
+    else if (sql[i] === quote) {
+      if (sql[i + 1] !== quote) return i + 1;
+      i++;
+    }
+  }
+  throw new Error(`unterminated ${quote === "`" ? "quoted identifier" : "string"} in migration`);
 }
 
 export async function readMigrations(directory: string): Promise<Migration[]> {

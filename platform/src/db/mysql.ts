@@ -1,7 +1,8 @@
+import { tracingChannel } from "node:diagnostics_channel";
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import mysql from "mysql2/promise";
 import type { Pool, PoolConnection } from "mysql2/promise";
-import { platformMetrics } from "../metrics.js";
+import { platformMetrics, type PoolUsage } from "../metrics.js";
 
 export type { Pool, PoolConnection, RowDataPacket, ResultSetHeader } from "mysql2/promise";
 
@@ -41,27 +42,52 @@ export async function createMysqlPool(options: MysqlOptions): Promise<Pool> {
     bigNumberStrings: false,
     namedPlaceholders: false,
   });
-  platformMetrics.trackPool(options.database, () => poolUsage(pool, options.poolSize));
+  platformMetrics.trackPool(options.database, countPoolUsage(pool, options.database, options.poolSize));
   return pool;
 }
 
-/** mysql2 keeps its pool's state in private fields; read them defensively for the pool metrics. */
-interface PoolInternals {
-  _closed?: boolean;
-  _allConnections?: { length: number };
-  _freeConnections?: { length: number };
-  _connectionQueue?: { length: number };
+/**
+ * A pool's usage from mysql2's public API, which has no statistics call: connections are
+ * counted from the pool's events ('connection', 'acquire', 'release') and each connection's
+ * own 'end' and 'error'; callers waiting for a connection from mysql2's tracing channel.
+ */
+function countPoolUsage(pool: Pool, database: string, max: number): () => PoolUsage {
+  const open = new Set<object>();
+  const inUse = new Set<object>();
+  pool.on("connection", (connection) => {
+    open.add(connection);
+    const closed = () => {
+      open.delete(connection);
+      inUse.delete(connection);
+    };
+    connection.once("end", closed);
+    connection.once("error", closed);
+  });
+  pool.on("acquire", (connection) => {
+    if (open.has(connection)) inUse.add(connection);
+  });
+  pool.on("release", (connection) => inUse.delete(connection));
+  countWaitingCallers();
+  return () => ({ max, open: open.size, idle: open.size - inUse.size, waiting: waitingCallers.get(database) ?? 0 });
 }
 
-function poolUsage(pool: Pool, max: number) {
-  const internals = (pool as unknown as { pool: PoolInternals }).pool;
-  if (!internals || internals._closed) return undefined;
-  return {
-    max,
-    open: internals._allConnections?.length ?? 0,
-    idle: internals._freeConnections?.length ?? 0,
-    waiting: internals._connectionQueue?.length ?? 0,
-  };
+/** Callers between asking a pool of this database for a connection and getting it (or an error), process-wide. */
+const waitingCallers = new Map<string, number>();
+let countingWaitingCallers = false;
+
+// mysql2 publishes every pool.getConnection (pool.query and pool.execute included) on this
+// channel: `start` when it is asked for, `asyncStart` when the connection or error is handed back.
+function countWaitingCallers(): void {
+  if (countingWaitingCallers) return;
+  countingWaitingCallers = true;
+  const change = ({ database }: { database: string }, by: number) => waitingCallers.set(database, (waitingCallers.get(database) ?? 0) + by);
+  tracingChannel<unknown, { database: string }>("mysql2:pool:connect").subscribe({
+    start: (context) => change(context, 1),
+    asyncStart: (context) => change(context, -1),
+    end: () => undefined,
+    asyncEnd: () => undefined,
+    error: () => undefined,
+  });
 }
 
 /** InnoDB picked the transaction as a deadlock victim: it was rolled back whole and can rerun. */

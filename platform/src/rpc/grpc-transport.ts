@@ -1,9 +1,5 @@
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
-import { create, fromBinary, toBinary, type DescFile, type DescMethod, type DescService } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema, type DescriptorProto } from "@bufbuild/protobuf/wkt";
+import { create, fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { transportKey } from "./context.js";
 
@@ -116,70 +112,4 @@ export function grpcHandlers(service: DescService, impl: ServiceImpl<DescService
     }
   }
   return handlers;
-}
-
-/**
- * A package definition in the shape @grpc/reflection reads: every file a service needs,
- * with its imports, as serialized FileDescriptorProtos taken from the generated code.
- */
-export function reflectionPackageDefinition(services: DescService[]): Record<string, { fileDescriptorProtos: Buffer[] }> {
-  const files = new Map<string, DescFile>();
-  const visit = (file: DescFile) => {
-    if (files.has(file.proto.name)) return;
-    files.set(file.proto.name, file);
-    file.dependencies.forEach(visit);
-  };
-  services.forEach((service) => visit(service.file));
-  const fileDescriptorProtos = [...files.values()].map((file) => Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)));
-  const definition: Record<string, { fileDescriptorProtos: Buffer[] }> = {};
-  for (const service of services) definition[service.typeName] = { fileDescriptorProtos };
-  return { ...operatorServicesDefinition(), ...definition };
-}
-
-let operatorServices: Record<string, { fileDescriptorProtos: Buffer[] }> | undefined;
-
-/**
- * Health and reflection are grpc-node's own services; their descriptors come from the
- * .proto files those packages ship (read once), so `grpcurl list` shows them too.
- */
-function operatorServicesDefinition(): Record<string, { fileDescriptorProtos: Buffer[] }> {
-  if (!operatorServices) {
-    const require = createRequire(import.meta.url);
-    const healthProto = join(dirname(require.resolve("grpc-health-check/package.json")), "proto/health/v1/health.proto");
-    const reflectionProto = join(dirname(require.resolve("@grpc/reflection")), "../proto/grpc/reflection/v1/reflection.proto");
-    const loaded = loadSync([healthProto, reflectionProto]);
-    operatorServices = {};
-    // proto-loader puts the file descriptors on message types, not on services.
-    for (const [service, message] of [
-      ["grpc.health.v1.Health", "grpc.health.v1.HealthCheckRequest"],
-      ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1.ServerReflectionRequest"],
-    ] as const) {
-      const entry = loaded[message] as { fileDescriptorProtos?: Buffer[] } | undefined;
-      if (entry?.fileDescriptorProtos) operatorServices[service] = { fileDescriptorProtos: entry.fileDescriptorProtos.map(fixMapEntryNames) };
-    }
-  }
-  return operatorServices;
-}
-
-/**
- * protobufjs names implicit map entry types differently from protoc ("statuses_Entry"-like),
- * which strict clients such as grpcurl reject; rename them the way protoc does.
- */
-function fixMapEntryNames(bytes: Buffer): Buffer {
-  const file = fromBinary(FileDescriptorProtoSchema, bytes);
-  const fixMessage = (message: DescriptorProto, scope: string) => {
-    const fullName = `${scope}.${message.name}`;
-    for (const field of message.field) {
-      const entry = message.nestedType.find(
-        (nested) => nested.options?.mapEntry && (field.typeName === nested.name || field.typeName.endsWith(`.${nested.name}`)),
-      );
-      if (!entry) continue;
-      const expected = field.name.replace(/(?:^|_)([a-z0-9])/g, (_m, c: string) => c.toUpperCase()) + "Entry";
-      entry.name = expected;
-      field.typeName = `${fullName}.${expected}`;
-    }
-    message.nestedType.forEach((nested) => fixMessage(nested, fullName));
-  };
-  file.messageType.forEach((message) => fixMessage(message, `.${file.package}`));
-  return Buffer.from(toBinary(FileDescriptorProtoSchema, file));
 }

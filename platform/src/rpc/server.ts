@@ -4,13 +4,13 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "../logger.js";
 import { createServiceMetrics, type ServiceMetrics } from "../metrics.js";
 import type { TokenVerifier } from "./auth.js";
-import { grpcHandlers, grpcServiceDefinition, reflectionPackageDefinition } from "./grpc-transport.js";
+import { grpcHandlers, grpcServiceDefinition } from "./grpc-transport.js";
 import { wrapServiceImpl } from "./pipeline.js";
+import { addReflectionToServer, createReflection } from "./reflection.js";
 import { createRequestValidator } from "./validation.js";
 
 /** A service implementation to serve, typed against its generated descriptor. */
@@ -111,7 +111,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const serviceNames = wrapped.map(({ service }) => service.typeName);
   const health = new HealthImplementation(Object.fromEntries([["", "NOT_SERVING"], ...serviceNames.map((name) => [name, "NOT_SERVING"])]));
   health.addToServer(grpcServer);
-  new ReflectionService(reflectionPackageDefinition(wrapped.map(({ service }) => service)) as never).addToServer(grpcServer);
+  addReflectionToServer(grpcServer, createReflection(wrapped.map(({ service }) => service)));
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 
   // HTTP/1.1 side

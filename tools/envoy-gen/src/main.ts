@@ -7,6 +7,7 @@
 // Options: STOREFRONT_ORIGINS (comma-separated), --rate-limit-failure-mode-deny.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { exitWithUsage, parseCommandLine } from "@shopmesh/platform/cli";
 import { describeService, loadContractServices } from "./contracts.js";
 import {
   DEFAULT_STOREFRONT_ORIGINS,
@@ -18,7 +19,13 @@ import {
   type VariantSettings,
 } from "./variants.js";
 
-async function main(args: string[]): Promise<number> {
+const USAGE = "envoy-gen [--check | --local <file>] [--rate-limit-failure-mode-deny]";
+
+async function main(): Promise<number> {
+  const { values: flags } = parseCommandLine("envoy-gen", USAGE, {
+    options: { check: { type: "boolean" }, local: { type: "string" }, "rate-limit-failure-mode-deny": { type: "boolean" } },
+  });
+  if (flags.check && flags.local !== undefined) exitWithUsage("envoy-gen", USAGE, "--check and --local exclude each other");
   const services = (await loadContractServices()).map(describeService);
   const settings: VariantSettings = {
     ...defaultVariantSettings(),
@@ -26,13 +33,11 @@ async function main(args: string[]): Promise<number> {
       .split(",")
       .map((origin) => origin.trim())
       .filter(Boolean),
-    rateLimitFailureModeDeny: args.includes("--rate-limit-failure-mode-deny"),
+    rateLimitFailureModeDeny: flags["rate-limit-failure-mode-deny"] ?? false,
   };
 
-  const localIndex = args.indexOf("--local");
-  if (localIndex >= 0) {
-    const out = args[localIndex + 1];
-    if (!out) throw new Error("--local needs an output file");
+  const out = flags.local;
+  if (out !== undefined) {
     const ports = new Map(settings.ports);
     for (const variable of [...Object.values(upstreamPortVariables(services)), "EDGE_PORT", "ENVOY_ADMIN_PORT"]) {
       const override = process.env[variable];
@@ -44,7 +49,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
 
-  const check = args.includes("--check");
+  const check = flags.check ?? false;
   let stale = 0;
   for (const variant of variants(services, settings)) {
     const path = join(REPO_ROOT, "envoy", variant.file);
@@ -69,7 +74,7 @@ async function main(args: string[]): Promise<number> {
   return stale > 0 ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
+main().then(
   (code) => (process.exitCode = code),
   (err: unknown) => {
     process.stderr.write(`envoy-gen: ${err instanceof Error ? err.message : String(err)}\n`);

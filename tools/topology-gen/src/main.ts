@@ -5,12 +5,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseCommandLine } from "@shopmesh/platform/cli";
 import { generatedFiles } from "./render.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-function main(args: string[]): number {
-  const check = args.includes("--check");
+function main(): number {
+  const { values: flags } = parseCommandLine("topology-gen", "topology-gen [--check]", { options: { check: { type: "boolean" } } });
+  const check = flags.check ?? false;
   let stale = 0;
   for (const file of generatedFiles()) {
     const path = join(REPO_ROOT, file.path);
@@ -34,4 +36,4 @@ function main(args: string[]): number {
   return stale > 0 ? 1 : 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = main();

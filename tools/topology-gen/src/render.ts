@@ -1,4 +1,5 @@
 import { declaredTopics, LOCAL_HOST, servicesByPort, topology } from "@shopmesh/platform/topology";
+import { stringify } from "yaml";
 
 /** One generated file: its path from the repository root and its whole text. */
 export interface GeneratedFile {
@@ -56,7 +57,7 @@ export function renderTopicsTxt(): string {
 
 /** ops/prometheus/prometheus.yml: /metrics of every deployed service, and Envoy's admin stats. */
 export function renderPrometheus(): string {
-  const target = (host: string, port: number, service: string) => [`      - targets: ["${host}:${port}"]`, "        labels:", `          service: ${service}`];
+  const target = (host: string, port: number, service: string) => ({ targets: [`${host}:${port}`], labels: { service } });
   const deployed = servicesByPort()
     .filter(([, service]) => !service.devOnly)
     .sort(([a], [b]) => a.localeCompare(b));
@@ -68,20 +69,16 @@ export function renderPrometheus(): string {
     "# Every service serves /metrics on its one port (the HTTP/1.1 side; gRPC shares the port).",
     "# Targets are the compose/Kubernetes service names at their topology ports.",
     `# Locally (npm start on loopback) replace the host with ${LOCAL_HOST}; the ports are the same.`,
-    "global:",
-    "  scrape_interval: 15s",
-    "  evaluation_interval: 15s",
-    "",
-    "scrape_configs:",
-    "  - job_name: shopmesh",
-    "    metrics_path: /metrics",
-    "    static_configs:",
-    ...deployed.flatMap(([name, service]) => target(name, service.port, name)),
-    "  - job_name: envoy",
-    "    metrics_path: /stats/prometheus",
-    "    static_configs:",
-    ...target(envoy.host, envoy.port, envoy.host),
-    "",
+    stringify(
+      {
+        global: { scrape_interval: "15s", evaluation_interval: "15s" },
+        scrape_configs: [
+          { job_name: "shopmesh", metrics_path: "/metrics", static_configs: deployed.map(([name, service]) => target(name, service.port, name)) },
+          { job_name: "envoy", metrics_path: "/stats/prometheus", static_configs: [target(envoy.host, envoy.port, envoy.host)] },
+        ],
+      },
+      { lineWidth: 0, version: "1.1" },
+    ),
   ].join("\n");
 }
 
