@@ -99,8 +99,8 @@ const services = defineServices({
     stores: ["mysql", "redis", "opensearch"],
     calls: ["identity"],
     produces: ["catalog"],
-    // Its own product events feed the search index (the indexer's consumer group).
-    consumes: ["catalog"],
+    // Its own product events feed the search index; inventory's stock events, the "in stock" filter.
+    consumes: ["catalog", "inventory"],
   },
   cart: {
     port: 50053,

@@ -261,7 +261,24 @@ test("search: suggestions as you type, a corrected query when nothing matched, a
   const filters = page.getByRole("complementary", { name: "Filters" });
   await filters.getByLabel(/€0 – €25 \(2\)/).check();
   await eventually(async () => ((await results.getByRole("link").count()) === 2 ? true : undefined), { timeoutMs: 15_000, what: "two results under €25" });
-  await screenshot(page, "14-facets");
   expect(await results.getByRole("link", { name: new RegExp(products.kettle.name) }).count()).toBe(0);
+
+  // The grinder sells out: once inventory's stock event reached the catalog, "In stock only" hides it.
+  await client(InventoryService, "inventory").setStock({ productId: products.grinder.id, onHand: 0 });
+  try {
+    await eventually(
+      async () => ((await client(CatalogService, "catalog").searchProducts({ query: RUN, inStock: true })).products.length === 2 ? true : undefined),
+      { timeoutMs: 30_000, what: "the grinder out of stock in search" },
+    );
+    await filters.getByLabel("In stock only").check();
+    await eventually(async () => ((await results.getByRole("link").count()) === 1 ? true : undefined), {
+      timeoutMs: 15_000,
+      what: "one result in stock under €25",
+    });
+    await screenshot(page, "14-facets");
+    expect(await results.getByRole("link", { name: new RegExp(products.mug.name) }).count()).toBe(1);
+  } finally {
+    await client(InventoryService, "inventory").setStock({ productId: products.grinder.id, onHand: 20 });
+  }
   await context.close();
-}, 60_000);
+}, 90_000);

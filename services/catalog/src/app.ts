@@ -8,20 +8,20 @@ import {
   startEventPublishing,
   TOPICS,
   waitForRedis,
-  type EventPublishing,
   type Logger,
-  type Pool,
   type ReadinessCheck,
   type RpcServer,
   type TokenVerifier,
 } from "@shopmesh/platform";
 import type { CatalogConfig } from "./config.js";
-import { searchIndexerHandlers } from "./search/indexer.js";
+import { stockLevelHandlers } from "./events/stock-levels.js";
+import { onceReady, searchIndexerHandlers } from "./search/indexer.js";
 import { createProductIndex, createSearchClient } from "./search/product-index.js";
-import { createProductSearch, type ProductSearch } from "./search/product-search.js";
+import { createProductSearch } from "./search/product-search.js";
 import { createCatalogServer } from "./server.js";
 import { createCategoryStore } from "./store/categories.js";
 import { createProductStore, type ProductStore } from "./store/products.js";
+import { createStockStore } from "./store/stock.js";
 
 const MIGRATIONS = fileURLToPath(new URL("../migrations", import.meta.url));
 
@@ -40,8 +40,7 @@ export interface CatalogOverrides {
 
 /** Wires the catalog service from its configuration: database, Redis cache, Kafka relay, server. */
 export async function buildCatalog(config: CatalogConfig, logger: Logger, overrides: CatalogOverrides = {}): Promise<CatalogApp> {
-  const searchEngine = config.SEARCH_ENGINE === "opensearch";
-  const pool = await openServiceDatabase(config, { database: config.CATALOG_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: searchEngine });
+  const pool = await openServiceDatabase(config, { database: config.CATALOG_DATABASE, migrations: MIGRATIONS, logger, consumesEvents: true });
 
   // The cache is optional at run time: start without it and let the client reconnect.
   const redis = createRedis(config.REDIS_URL, logger, { name: "catalog", keyPrefix: config.REDIS_KEY_PREFIX });
@@ -51,7 +50,22 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
   const { relay } = publishing;
 
   const products = createProductStore(pool);
-  const search = searchEngine ? await startSearch(config, { pool, logger, publishing }) : undefined;
+  const search = config.SEARCH_ENGINE === "opensearch" ? await startSearchIndex(config, logger) : undefined;
+  const events = createEventConsumer({
+    kafka: publishing.kafka,
+    pool,
+    logger,
+    producer: publishing.producer,
+    groupId: consumerGroup("catalog", config),
+    // Its own product events feed the search index; inventory's stock events, the "in stock" filter.
+    topics: search ? [TOPICS.catalog, TOPICS.inventory] : [TOPICS.inventory],
+    startAt: config.KAFKA_CONSUMER_START,
+    handlers: [
+      ...stockLevelHandlers(createStockStore(pool), search && { index: search.index, ready: search.ready }),
+      ...(search ? searchIndexerHandlers(search.index, logger, { ensureIndex: search.ready }) : []),
+    ],
+  });
+  await events.start();
   const server = createCatalogServer({
     pool,
     redis,
@@ -64,12 +78,13 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
     onOutboxWrite: () => relay.nudge(),
     search: search?.search,
     searchTimeoutMs: config.SEARCH_TIMEOUT_MS,
-    extraReadiness: [publishing.readiness, ...(search?.readiness ?? [])],
+    extraReadiness: [publishing.readiness, events.readiness, ...(search ? [search.readiness] : [])],
   });
   return {
     server,
     closers: [
-      ...(search ? [{ name: "search indexer", close: () => search.close() }] : []),
+      { name: "event consumer", close: () => events.stop() },
+      ...(search ? [{ name: "search engine client", close: () => search.close() }] : []),
       { name: "event publishing", close: () => publishing.close() },
       // quit() needs a connection; an unreachable Redis is just dropped.
       { name: "redis", close: () => (redis.status === "ready" ? redis.quit() : redis.disconnect()) },
@@ -79,35 +94,19 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
 }
 
 /**
- * The search engine: the index (created when missing), the queries, and the indexer that
- * feeds the index from the catalog's own product events. An engine that is away at start is
- * not fatal: searches fall back to the database and the indexer waits for it.
+ * The search engine: the index (created when missing) and the queries. An engine that is
+ * away at start is not fatal: searches fall back to the database, and the event consumer
+ * creates the index before its first write once the engine is back.
  */
-async function startSearch(
-  config: CatalogConfig,
-  options: { pool: Pool; logger: Logger; publishing: EventPublishing },
-): Promise<{ search: ProductSearch; readiness: ReadinessCheck[]; close(): Promise<void> }> {
-  const { pool, logger, publishing } = options;
+async function startSearchIndex(config: CatalogConfig, logger: Logger) {
   const client = createSearchClient(config.OPENSEARCH_URL);
   const index = createProductIndex(client, config.SEARCH_INDEX_PREFIX);
   await index.ensure().catch((err: unknown) => logger.warn({ err }, "search engine unreachable at start: searching the database until it is back"));
-  const indexer = createEventConsumer({
-    kafka: publishing.kafka,
-    pool,
-    logger,
-    producer: publishing.producer,
-    groupId: consumerGroup("catalog-search", config),
-    topics: [TOPICS.catalog],
-    startAt: config.KAFKA_CONSUMER_START,
-    handlers: searchIndexerHandlers(index, logger, { ensureIndex: () => index.ensure() }),
-  });
-  await indexer.start();
   return {
+    index,
+    ready: onceReady(() => index.ensure()),
     search: createProductSearch(index),
-    readiness: [{ name: "opensearch", critical: false, check: () => index.ping() }, indexer.readiness],
-    async close() {
-      await indexer.stop();
-      await client.close();
-    },
+    readiness: { name: "opensearch", critical: false, check: () => index.ping() } satisfies ReadinessCheck,
+    close: () => client.close(),
   };
 }

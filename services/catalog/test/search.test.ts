@@ -4,16 +4,19 @@
 // while the engine is unreachable (Toxiproxy between the catalog and OpenSearch).
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
-import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import { FieldMaskSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { StockChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { v7 as uuidv7 } from "uuid";
 import { CatalogService, SearchOrderBy, type Product, type SearchProductsRequest } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
-import { createMysqlPool, type Pool } from "@shopmesh/platform";
+import { createMysqlPool, TOPICS, type Pool } from "@shopmesh/platform";
 import {
   connectClient,
+  createEventPublisher,
   createProxy,
   createTestTokens,
   currentTestNamespace,
   dropDatabase,
+  eventProcessed,
   eventually,
   TEST_MYSQL,
   testDatabaseName,
@@ -26,6 +29,7 @@ import { loadCatalogConfig } from "../src/config.js";
 import { createProductIndex, createSearchClient } from "../src/search/product-index.js";
 import { reindexProducts } from "../src/search/reindex.js";
 import { createProductStore } from "../src/store/products.js";
+import { createStockStore } from "../src/store/stock.js";
 
 const database = testDatabaseName("catalog_search");
 const OPENSEARCH = process.env["OPENSEARCH_URL"] ?? `http://127.0.0.1:${topology.infrastructure.opensearch.port}`;
@@ -202,6 +206,67 @@ test("a late, older event never overwrites a newer version; a deleted product le
   expect(await index().upsert({ ...deleted, active: true, version: deleted.version - 1 })).toBe("stale");
 });
 
+test("in stock follows inventory's StockChanged events: the newest level wins in the index and in the database's read model", async () => {
+  const events = await createEventPublisher("/shopmesh/inventory");
+  const at = Date.now();
+  const level = (key: string, available: number, ms: number) =>
+    create(StockChangedSchema, { productId: products[key]!.id, available, onHand: available, occurredTime: timestampFromMs(ms), reason: "set" });
+  const publish = (key: string, available: number, ms: number) =>
+    events.publish(TOPICS.inventory, StockChangedSchema, products[key]!.id, level(key, available, ms));
+  try {
+    const sent = [
+      await publish("premium", 3, at),
+      await publish("arc", 5, at),
+      await publish("budget", 2, at),
+      // The budget lamp sells out; an older level of the arc lamp arrives late and changes nothing.
+      await publish("budget", 0, at + 1_000),
+      await publish("arc", 0, at - 1_000),
+    ];
+    // Delivered again, the same event is not applied twice (nor would it change anything).
+    sent.push(await events.publish(TOPICS.inventory, StockChangedSchema, products["arc"]!.id, level("arc", 0, at - 1_000), sent[4]));
+    for (const id of sent) await eventProcessed(database, id);
+  } finally {
+    await events.close();
+  }
+  await index().refresh();
+  const inStock = [products["premium"]!.id, products["arc"]!.id].sort();
+  const result = await search({ inStock: true });
+  expect(result.degraded).toBe(false);
+  expect(result.products.map((product) => product.id).sort()).toEqual(inStock);
+  // The facets count what is in stock, the brands of the two lamps left.
+  expect(result.facets.find((facet) => facet.field === "brand")?.values.map((value) => [value.value, value.count])).toEqual([
+    ["Lumen", 1n],
+    ["Orbis", 1n],
+  ]);
+  // The database fallback reads the same levels from the catalog's read model.
+  const fromDatabase = await createProductStore(pool).search({
+    against: RUN,
+    mode: "natural",
+    categoryId: "",
+    brands: [],
+    minPriceMinor: 0n,
+    maxPriceMinor: 0n,
+    inStock: true,
+    order: "relevance",
+    offset: 0,
+    limit: 10,
+  });
+  expect(fromDatabase.map((hit) => hit.product.id).sort()).toEqual(inStock);
+});
+
+test("a stock level that arrives before its product is kept, and later product versions keep it", async () => {
+  const store = createProductStore(pool);
+  const product = { ...(await store.findById(products["office"]!.id))!, id: uuidv7(), version: 1 };
+  const writes = index();
+  expect(await writes.setStock({ productId: product.id, available: 4, changedAt: new Date(2_000) })).toBe("written");
+  expect(await writes.setStock({ productId: product.id, available: 0, changedAt: new Date(1_000) })).toBe("stale");
+  expect(await writes.upsert(product)).toBe("written");
+  expect(await writes.upsert({ ...product, name: `Renamed ${RUN}`, version: 2 })).toBe("written");
+  const document = await searchClient.get({ index: writes.alias, id: product.id });
+  expect(document.body._source).toMatchObject({ name: `Renamed ${RUN}`, version: 2, active: true, in_stock: true, stock_changed_ms: 2_000 });
+  expect(await writes.remove(product.id, 3)).toBe("written");
+});
+
 test("a reindex builds a new index and swaps the alias while searches keep being answered", async () => {
   const before = await index().current();
   let searching = true;
@@ -215,7 +280,7 @@ test("a reindex builds a new index and swaps the alias while searches keep being
     }
   })();
   try {
-    const report = await reindexProducts({ pool, products: createProductStore(pool), index: index(), logger });
+    const report = await reindexProducts({ pool, products: createProductStore(pool), stock: createStockStore(pool), index: index(), logger });
     expect(report.replaced).toEqual(before);
     expect(report.documents).toBeGreaterThanOrEqual(5);
   } finally {
@@ -227,6 +292,8 @@ test("a reindex builds a new index and swaps the alias while searches keep being
   expect(answers.length).toBeGreaterThan(0);
   expect(new Set(answers)).toEqual(new Set([4]));
   expect(await index().current()).not.toEqual(before);
+  // The stock levels came along from the read model.
+  expect((await search({ inStock: true })).products).toHaveLength(2);
 });
 
 test("with the engine unreachable, search answers from the database (degraded) and health says degraded; it recovers by itself", async () => {
@@ -238,6 +305,7 @@ test("with the engine unreachable, search answers from the database (degraded) a
     // FULLTEXT's natural language mode ranks (any word may match), best first.
     expect(result.products[0]!.id).toBe(products["premium"]!.id);
     expect((await anonymous().suggestProducts({ prefix: "ergo" })).suggestions).toEqual([]);
+    expect((await search({ inStock: true })).products.map((product) => product.id).sort()).toEqual([products["premium"]!.id, products["arc"]!.id].sort());
     // Still ready (the database answers searches), but degraded, naming the engine.
     const readyz = async () => fetch(`http://127.0.0.1:${port}/readyz`).then(async (response) => `${response.status} ${await response.text()}`);
     await eventually(async () => ((await readyz()).includes("opensearch") ? true : undefined), { timeoutMs: 20_000, what: "health degraded" });

@@ -19,8 +19,9 @@ interface SearchFilters {
   brands: string[];
   /** A price facet bucket, "from-to" in minor units ("" = any price). */
   price: string;
+  inStock: boolean;
 }
-const NO_FILTERS: SearchFilters = { categoryId: "", brands: [], price: "" };
+const NO_FILTERS: SearchFilters = { categoryId: "", brands: [], price: "", inStock: false };
 
 /** "€25 – €50" for the bucket "2500-5000"; "€500 and more" for the open "50000-". */
 function priceLabel(bucket: string): string {
@@ -45,6 +46,17 @@ function Facets({
   const categoryName = (id: string) => categories.find((category) => category.id === id)?.name ?? "Other";
   return (
     <aside class="facets" aria-label="Filters">
+      <fieldset>
+        <legend>Availability</legend>
+        <label>
+          <input
+            type="checkbox"
+            checked={filters.inStock}
+            onChange={(event) => onChange({ ...filters, inStock: (event.target as HTMLInputElement).checked })}
+          />
+          In stock only
+        </label>
+      </fieldset>
       <fieldset hidden={values("category_id").length === 0}>
         <legend>Category</legend>
         {values("category_id").map((value) => (
@@ -88,7 +100,7 @@ function Facets({
           </label>
         ))}
       </fieldset>
-      {(filters.categoryId || filters.brands.length > 0 || filters.price) && (
+      {(filters.categoryId || filters.brands.length > 0 || filters.price || filters.inStock) && (
         <button type="button" onClick={() => onChange(NO_FILTERS)}>
           Clear filters
         </button>
@@ -155,6 +167,7 @@ export function ShopPage({ route }: { route: Route }) {
           minPriceMinor: from ? BigInt(from) : 0n,
           // Buckets are [from, to): the highest price in one is a cent below the next.
           maxPriceMinor: to ? BigInt(to) - 1n : 0n,
+          inStock: filters.inStock,
         },
         { signal },
       );

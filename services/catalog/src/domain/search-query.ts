@@ -29,5 +29,7 @@ export interface SearchFilters {
   /** Minor units, inclusive; 0 = no bound. */
   minPriceMinor: bigint;
   maxPriceMinor: bigint;
+  /** Only products inventory last reported with units available. */
+  inStock: boolean;
   order: SearchOrder;
 }

@@ -81,6 +81,7 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
         brands: request.brands,
         minPriceMinor: request.minPriceMinor,
         maxPriceMinor: request.maxPriceMinor,
+        inStock: request.inStock,
         order: toSearchOrder(request.orderBy),
         offset: page.offset,
         limit: page.limit,
@@ -112,7 +113,13 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
     text: string,
     page: { fingerprint: string; cursor: { mode: SearchMode } | undefined; offset: number; limit: number },
   ) {
-    const filters = { categoryId: request.categoryId, brands: request.brands, minPriceMinor: request.minPriceMinor, maxPriceMinor: request.maxPriceMinor };
+    const filters = {
+      categoryId: request.categoryId,
+      brands: request.brands,
+      minPriceMinor: request.minPriceMinor,
+      maxPriceMinor: request.maxPriceMinor,
+      inStock: request.inStock,
+    };
     const run = (mode: "natural" | "prefix", against: string) =>
       products.search({ against, mode, ...filters, order: toSearchOrder(request.orderBy), offset: page.offset, limit: page.limit + 1 });
     let mode: "natural" | "prefix" = page.cursor?.mode === "prefix" ? "prefix" : "natural";
@@ -192,6 +199,7 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
         String(request.minPriceMinor),
         String(request.maxPriceMinor),
         String(request.orderBy),
+        String(request.inStock),
       );
       const cursor = request.pageToken ? decodeSearchCursor(request.pageToken, fingerprint) : undefined;
       const limit = request.pageSize || DEFAULT_PAGE_SIZE;

@@ -8,6 +8,7 @@ import { loadCatalogConfig } from "../config.js";
 import { reindexProducts } from "../search/reindex.js";
 import { createProductIndex, createSearchClient } from "../search/product-index.js";
 import { createProductStore } from "../store/products.js";
+import { createStockStore } from "../store/stock.js";
 
 runMain(async () => {
   const started = performance.now();
@@ -24,7 +25,13 @@ runMain(async () => {
   // Bulk pages of 500 take longer than a single search may.
   const client = createSearchClient(config.OPENSEARCH_URL, 60_000);
   try {
-    const report = await reindexProducts({ pool, products: createProductStore(pool), index: createProductIndex(client, config.SEARCH_INDEX_PREFIX), logger });
+    const report = await reindexProducts({
+      pool,
+      products: createProductStore(pool),
+      stock: createStockStore(pool),
+      index: createProductIndex(client, config.SEARCH_INDEX_PREFIX),
+      logger,
+    });
     process.stdout.write(
       `reindex: ${report.documents} products into ${report.index}, ${report.caughtUp} caught up after the swap, replaced ${report.replaced.join(", ") || "nothing"}, ${Math.round(performance.now() - started)} ms\n`,
     );

@@ -33,13 +33,18 @@ export interface IndexerOptions {
   onWrite?: (outcome: WriteOutcome) => void;
 }
 
-export function searchIndexerHandlers(index: ProductIndex, logger: Logger, options: IndexerOptions): EventHandler[] {
+/** `ensure` run once when it succeeds, and again on the next call when it failed. */
+export function onceReady(ensure: () => Promise<void>): () => Promise<void> {
   let ensured: Promise<void> | undefined;
-  const indexReady = () =>
-    (ensured ??= options.ensureIndex().catch((err: unknown) => {
+  return () =>
+    (ensured ??= ensure().catch((err: unknown) => {
       ensured = undefined;
       throw err;
     }));
+}
+
+export function searchIndexerHandlers(index: ProductIndex, logger: Logger, options: IndexerOptions): EventHandler[] {
+  const indexReady = onceReady(options.ensureIndex);
   const report = (productId: string, outcome: WriteOutcome) => {
     if (outcome === "stale") logger.debug({ product_id: productId }, "search index already holds a newer version; event ignored");
     options.onWrite?.(outcome);

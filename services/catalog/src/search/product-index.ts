@@ -5,6 +5,7 @@ import { Client, errors } from "@opensearch-project/opensearch";
 import type { Indices_Create_RequestBody } from "@opensearch-project/opensearch/api/index.js";
 import { DependencyUnavailableError } from "@shopmesh/platform";
 import type { ProductRecord } from "../domain/product.js";
+import type { StockLevel } from "../store/stock.js";
 
 /** One product as the index stores it. A deleted product stays as a tombstone (`active: false`). */
 export interface ProductDocument {
@@ -19,12 +20,16 @@ export interface ProductDocument {
   created_at?: string;
   active: boolean;
   version: number;
+  /** Units available > 0, as inventory's last StockChanged said (absent: never reported). */
+  in_stock?: boolean;
+  /** When that stock level changed (epoch ms): orders stock writes like `version` orders product writes. */
+  stock_changed_ms?: number;
 }
 
 /** The `brand` attribute is the product's brand (the demo catalog and the admin UI set it). */
 export const BRAND_ATTRIBUTE = "brand";
 
-export function toDocument(product: ProductRecord): ProductDocument {
+export function toDocument(product: ProductRecord, stock?: StockLevel): ProductDocument {
   return {
     id: product.id,
     name: product.name,
@@ -38,8 +43,11 @@ export function toDocument(product: ProductRecord): ProductDocument {
     created_at: product.createdAt.toISOString(),
     active: product.active,
     version: product.version,
+    ...(stock ? stockFields(stock) : {}),
   };
 }
+
+const stockFields = (stock: StockLevel) => ({ in_stock: stock.available > 0, stock_changed_ms: stock.changedAt.getTime() });
 
 /**
  * English stemming for the text fields (the `english` analyzer of the analysis-common module
@@ -80,9 +88,33 @@ const INDEX_BODY: Indices_Create_RequestBody = {
       created_at: { type: "date" },
       active: { type: "boolean" },
       version: { type: "long" },
+      in_stock: { type: "boolean" },
+      stock_changed_ms: { type: "long" },
     },
   },
 };
+
+/**
+ * A product and its stock arrive on different topics, in either order, so a write merges into
+ * the stored document instead of replacing it. The product keeps the highest `version` (a late,
+ * older event is stale) and a document keeps whichever stock level is newer. The minimal
+ * distribution has no scripting module, so each merge is a read, then a write conditional on
+ * the read's sequence number, retried when another write came in between.
+ */
+function mergeProduct(current: ProductDocument | undefined, next: ProductDocument): ProductDocument | undefined {
+  if (current && current.version >= next.version) return undefined;
+  const keepStock = current?.stock_changed_ms !== undefined && (next.stock_changed_ms === undefined || current.stock_changed_ms > next.stock_changed_ms);
+  return keepStock ? { ...next, in_stock: current.in_stock, stock_changed_ms: current.stock_changed_ms } : next;
+}
+
+/** Before its product arrives, a stock level waits in a placeholder no search shows (inactive, version 0). */
+function mergeStock(current: ProductDocument | undefined, stock: StockLevel): ProductDocument | undefined {
+  const fields = stockFields(stock);
+  if (current?.stock_changed_ms !== undefined && current.stock_changed_ms > fields.stock_changed_ms) return undefined;
+  return { ...(current ?? { id: stock.productId, active: false, version: 0 }), ...fields };
+}
+
+const MERGE_ATTEMPTS = 10;
 
 /** The search engine did not answer (down, unreachable, too slow): searches fall back, the indexer waits. */
 export class SearchUnavailableError extends DependencyUnavailableError {
@@ -121,19 +153,30 @@ export function createProductIndex(client: Client, prefix = "") {
   const alias = `${prefix}shopmesh-products`;
   const isConflict = (err: unknown) => err instanceof errors.ResponseError && err.statusCode === 409;
 
-  /** Writes `document` unless the index already holds this version or a newer one. */
-  async function write(document: ProductDocument, index = alias): Promise<WriteOutcome> {
-    try {
-      // require_alias: with the alias missing, a write must fail, not create an unmapped index.
-      await engineCall(() =>
-        client.index({ index, id: document.id, body: document, version: document.version, version_type: "external", require_alias: index === alias }),
-      );
-      return "written";
-    } catch (err) {
-      // External versioning: the index keeps the highest version, so a late event is refused.
-      if (isConflict(err)) return "stale";
-      throw err;
+  /** Reads the document, merges, and writes only if nobody wrote in between; "stale" when the merge found something newer. */
+  async function mergeInto(id: string, merge: (current: ProductDocument | undefined) => ProductDocument | undefined, index = alias): Promise<WriteOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const stored = await engineCall(() => client.get({ index, id }, { ignore: [404] }));
+      const body = stored.body as { found?: boolean; _source?: ProductDocument; _seq_no?: number; _primary_term?: number };
+      const document = merge(body.found ? body._source : undefined);
+      if (!document) return "stale";
+      try {
+        // require_alias: with the alias missing, a write must fail, not create an unmapped index.
+        const condition = body.found ? { if_seq_no: body._seq_no, if_primary_term: body._primary_term } : { op_type: "create" as const };
+        await engineCall(() => client.index({ index, id, body: document, ...condition, require_alias: index === alias }));
+        return "written";
+      } catch (err) {
+        if (!isConflict(err) || attempt === MERGE_ATTEMPTS) throw err;
+      }
     }
+  }
+
+  /** Merges many, a few at a time (the reindex's catch-up). */
+  async function mergeAll<T>(items: T[], write: (item: T) => Promise<WriteOutcome>): Promise<{ written: number; stale: number }> {
+    const outcomes: WriteOutcome[] = [];
+    for (let at = 0; at < items.length; at += 8) outcomes.push(...(await Promise.all(items.slice(at, at + 8).map(write))));
+    const written = outcomes.filter((outcome) => outcome === "written").length;
+    return { written, stale: outcomes.length - written };
   }
 
   return {
@@ -143,7 +186,11 @@ export function createProductIndex(client: Client, prefix = "") {
     /** Creates the first concrete index and the alias when there is none (idempotent, race-safe). */
     async ensure(): Promise<void> {
       const exists = await engineCall(() => client.indices.existsAlias({ name: alias }));
-      if (exists.body) return;
+      if (exists.body) {
+        // An index from an earlier release gains fields added since (mappings only grow).
+        await engineCall(() => client.indices.putMapping({ index: alias, body: { properties: INDEX_BODY.mappings!.properties! } }));
+        return;
+      }
       const index = await this.createIndex();
       try {
         await engineCall(() => client.indices.updateAliases({ body: { actions: [{ add: { index, alias, is_write_index: true } }] } }));
@@ -183,31 +230,32 @@ export function createProductIndex(client: Client, prefix = "") {
       return old;
     },
 
-    upsert: (product: ProductRecord, index?: string) => write(toDocument(product), index),
+    upsert: (product: ProductRecord, index?: string) => mergeInto(product.id, (current) => mergeProduct(current, toDocument(product)), index),
 
     /** A tombstone at `version`: the product leaves every result, and older events cannot bring it back. */
-    remove: (id: string, version: number) => write({ id, active: false, version }),
+    remove: (id: string, version: number) => mergeInto(id, (current) => mergeProduct(current, { id, active: false, version })),
 
-    /** Many documents in one request (the reindex), each still guarded by its version. */
-    async bulkWrite(index: string, documents: ProductDocument[]): Promise<{ written: number; stale: number }> {
-      if (documents.length === 0) return { written: 0, stale: 0 };
-      const body = documents.flatMap((document) => [
-        { index: { _index: index, _id: document.id, version: document.version, version_type: "external" } },
-        document,
-      ]);
-      const response = await engineCall(() => client.bulk({ body }));
-      let written = 0;
-      let stale = 0;
-      const failures: string[] = [];
-      for (const item of (response.body as { items: Array<{ index?: { status: number; error?: { reason?: string } } }> }).items) {
-        const status = item.index?.status ?? 500;
-        if (status === 409) stale++;
-        else if (status < 300) written++;
-        else failures.push(item.index?.error?.reason ?? `status ${status}`);
-      }
-      if (failures.length > 0) throw new Error(`bulk index: ${failures.length} failed, first: ${failures[0]}`);
-      return { written, stale };
+    /** The product's availability, unless the index holds a newer level. */
+    setStock: (stock: StockLevel, index?: string) => mergeInto(stock.productId, (current) => mergeStock(current, stock), index),
+
+    /** Fills a new index nobody else writes to yet (the reindex's copy): plain writes in one request. */
+    async bulkLoad(index: string, documents: ProductDocument[]): Promise<number> {
+      if (documents.length === 0) return 0;
+      const response = await engineCall(() => client.bulk({ index, body: documents.flatMap((document) => [{ index: { _id: document.id } }, document]) }));
+      const failures = (response.body as { items: Array<{ index?: { status: number; error?: { reason?: string } } }> }).items.filter(
+        (item) => (item.index?.status ?? 500) >= 300,
+      );
+      if (failures.length > 0) throw new Error(`bulk index: ${failures.length} failed, first: ${failures[0]!.index?.error?.reason ?? "unknown"}`);
+      return documents.length;
     },
+
+    /** Guarded writes of many products (the reindex's catch-up, while the indexer writes too). */
+    mergeProducts: (index: string, documents: ProductDocument[]) =>
+      mergeAll(documents, (document) => mergeInto(document.id, (current) => mergeProduct(current, document), index)),
+
+    /** Guarded writes of many stock levels (the reindex's catch-up). */
+    mergeStockLevels: (index: string, levels: StockLevel[]) =>
+      mergeAll(levels, (stock) => mergeInto(stock.productId, (current) => mergeStock(current, stock), index)),
 
     /** Makes recent writes searchable now (tests and the reindex; the engine does it every second anyway). */
     refresh: (index = alias) => engineCall(() => client.indices.refresh({ index })).then(() => undefined),

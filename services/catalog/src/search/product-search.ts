@@ -89,7 +89,8 @@ export function searchBody(query: ProductSearchQuery): Clause {
             },
           },
         ],
-        filter: [{ term: { active: true } }],
+        // In stock narrows the facets too: it is not a facet of its own.
+        filter: [{ term: { active: true } }, ...(query.inStock ? [{ term: { in_stock: true } }] : [])],
       },
     },
     // Facet filters apply to the hits after the aggregations saw the wider set.

@@ -157,6 +157,7 @@ export function createProductStore(pool: Pool) {
         filters.push("price_minor <= ?");
         params.push(query.maxPriceMinor.toString());
       }
+      if (query.inStock) filters.push("EXISTS (SELECT 1 FROM product_stock WHERE product_stock.product_id = products.id AND product_stock.available > 0)");
       const [rows] = await pool.query<Array<ProductRow & { score: number }>>(
         `SELECT ${COLUMNS}, ${match} AS score FROM products WHERE active = 1 AND ${match} ${filters.map((filter) => `AND ${filter}`).join(" ")}
           ORDER BY ${SEARCH_ORDER_SQL[query.order]} LIMIT ? OFFSET ?`,

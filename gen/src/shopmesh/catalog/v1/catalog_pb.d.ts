@@ -385,6 +385,14 @@ export declare type SearchProductsRequest = Message<"shopmesh.catalog.v1.SearchP
    * @generated from field: shopmesh.catalog.v1.SearchOrderBy order_by = 8;
    */
   orderBy: SearchOrderBy;
+
+  /**
+   * Only products with units available to order now, if true. Availability is inventory's,
+   * as its stock events last reported it, so it may trail a sale by a moment.
+   *
+   * @generated from field: bool in_stock = 9;
+   */
+  inStock: boolean;
 };
 
 /**
