@@ -45,7 +45,8 @@ const QUICK = flags.quick ?? false;
 const OUT_DIR = resolve(flags.out ?? join(REPO_ROOT, "bench", "results"));
 const PLAN = QUICK
   ? {
-      rounds: 3,
+      // Two rounds: --quick proves the harness end to end inside npm test, on a busy machine too.
+      rounds: 2,
       segmentMs: 1_200,
       openMs: 1_500,
       warmMs: 400,

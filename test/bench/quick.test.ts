@@ -22,7 +22,7 @@ test("when the quick benchmark runs, then it writes its results, a markdown repo
     execFile(
       process.execPath,
       [join(REPO_ROOT, "bench", "run.mjs"), "--quick", "--out", outDir],
-      { cwd: REPO_ROOT, timeout: 240_000, killSignal: "SIGTERM", maxBuffer: 16 * 1024 * 1024 },
+      { cwd: REPO_ROOT, timeout: 420_000, killSignal: "SIGTERM", maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}\n${stderr}` }),
     );
   });
@@ -37,4 +37,4 @@ test("when the quick benchmark runs, then it writes its results, a markdown repo
   expect(results.targets.length).toBeGreaterThan(0);
   expect(await readFile(join(outDir, "latest.md"), "utf8")).toContain("## Targets");
   expect(await readFile(join(outDir, "chart.svg"), "utf8")).toMatch(/^<svg /);
-}, 300_000);
+}, 480_000);
