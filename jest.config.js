@@ -9,6 +9,7 @@ export default {
   moduleNameMapper: {
     "^@shopmesh/platform$": "<rootDir>/platform/src/index.ts",
     "^@shopmesh/platform/cli$": "<rootDir>/platform/src/cli/command-line.ts",
+    "^@shopmesh/platform/telemetry-schema$": "<rootDir>/platform/src/telemetry/schema.ts",
     "^@shopmesh/platform/testing$": "<rootDir>/platform/src/testing/index.ts",
     "^@shopmesh/platform/topology$": "<rootDir>/platform/src/topology.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Brings the whole mesh up or down on this machine, no containers:
-//   start   infrastructure + build + every service in the foreground (logs streamed; Ctrl-C stops what it started)
+//   start   infrastructure + build + every service in the foreground; Ctrl-C stops what it started.
+//           Logs go to .shopmesh/logs/<service>.log; with --logs also here: pino-pretty on a
+//           terminal, one JSON object a line otherwise (npm start -- --logs)
 //   up      the same, detached (logs in .shopmesh/logs/<service>.log)
 //   down    stop the services, then the infrastructure this checkout started
 //   down-services  stop the services, edge and storefront, leaving the infrastructure up
@@ -9,7 +11,7 @@
 //   seed    load the demo data again (idempotent; the services must be up)
 // Services and ports come from the topology (platform/src/topology.ts), loaded from its build.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -25,7 +27,8 @@ const LOGS = join(STATE, "logs");
 const READY_TIMEOUT_MS = Number(process.env.SHOPMESH_READY_TIMEOUT_MS ?? 90_000);
 const HOST = "127.0.0.1";
 
-const { positionals } = parseCommandLine("stack", "node scripts/stack.mjs [<command>]", { allowPositionals: true });
+const USAGE = "node scripts/stack.mjs [<command>] [--logs]";
+const { values: flags, positionals } = parseCommandLine("stack", USAGE, { allowPositionals: true, options: { logs: { type: "boolean" } } });
 const [command = "start", ...extra] = positionals;
 
 function sh(script, args = [], options = {}) {
@@ -170,7 +173,9 @@ function banner(services) {
     `  storefront        ${STOREFRONT_URL}`,
     ...(existsSync(EDGE_CONFIG) ? [`  edge (Envoy)      http://${HOST}:${edgePort}   (admin http://${HOST}:${ENVOY_ADMIN_PORT})`] : []),
     ...services.map((s) => `  ${s.name.padEnd(17)} ${HOST}:${s.port}${s.kind === "http" ? "   (HTTP)" : `   grpcurl -plaintext ${HOST}:${s.port} list`}`),
-    `  Jaeger UI         http://${HOST}:${infraPort("jaegerUi")}`,
+    `  traces            http://${HOST}:${infraPort("jaegerUi")}   (Jaeger)`,
+    `  dashboard         http://${HOST}:${infraPort("prometheus")}/user/   (Prometheus: http://${HOST}:${infraPort("prometheus")}/api/v1/)`,
+    `  logs of a trace   npm run logs -- --trace <trace id>`,
     `  Mailpit UI        http://${HOST}:${infraPort("mailpitUi")}`,
     `  metrics           http://${HOST}:<service port>/metrics`,
     `  admin sign-in     ${process.env.IDENTITY_ADMIN_EMAIL ?? "admin@shopmesh.local"} / ${process.env.IDENTITY_ADMIN_PASSWORD ? "(from IDENTITY_ADMIN_PASSWORD)" : "admin-password"}`,
@@ -222,29 +227,49 @@ async function up() {
   console.log("  logs: .shopmesh/logs/<service>.log   stop: npm run down\n");
 }
 
+/**
+ * Where `start` shows a process's output line by line when --logs asks for it: pino-pretty's
+ * one-line view on a terminal; otherwise one JSON object a line (the services' own, other lines
+ * wrapped as `{"service","msg"}`) for whatever reads the stream. Undefined without --logs.
+ */
+async function logEcho() {
+  if (!flags.logs) return undefined;
+  if (!process.stdout.isTTY) {
+    return (name, line) => process.stdout.write(`${line.startsWith("{") ? line : JSON.stringify({ service: name, msg: line })}\n`);
+  }
+  const { prettyFactory } = await import("pino-pretty"); // installed by bootstrap, so imported after it
+  const pretty = prettyFactory({ translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service", singleLine: true });
+  const width = Math.max(...(await discoverServices()).map((service) => service.name.length), "storefront".length);
+  return (name, line) => process.stdout.write(`${name.padEnd(width)} | ${pretty(line)}`);
+}
+
 async function start() {
   const infraWasHealthy = sh("scripts/infra/status.sh", [], { stdio: "ignore" }) === 0;
   const services = await prepare();
+  const echo = await logEcho();
   const already = services.filter((s) => runningPid(s));
   if (already.length) throw new Error(`already running detached: ${already.map((s) => s.name).join(", ")} (npm run down first)`);
   for (const service of services) {
     if (await portTaken(service.port))
       throw new Error(`${service.name}: port ${service.port} is already in use by another process; stop it or set ${service.portEnv}`);
   }
-  console.log("\n==> starting services");
+  console.log(`\n==> starting services (logs: .shopmesh/logs/<service>.log${echo ? ", and here" : "; npm start -- --logs shows them here"})`);
   const children = new Map();
+  let stopping = false;
   for (const service of services) {
     const child = spawn(process.execPath, nodeArgs(service), { cwd: ROOT, env: serviceEnv(), stdio: ["ignore", "pipe", "pipe"] });
     children.set(service.name, child);
-    const prefix = `${service.name.padEnd(13)}|`;
+    const log = openSync(join(LOGS, `${service.name}.log`), "a");
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) => {
-        writeFileSync(join(LOGS, `${service.name}.log`), `${line}\n`, { flag: "a" });
-        process.stdout.write(`${prefix} ${line}\n`);
+        writeSync(log, `${line}\n`); // synchronous: a crash report's log tail is complete
+        echo?.(service.name, line);
       });
     }
+    child.once("exit", (code, signal) => {
+      if (!stopping) console.error(`\n${service.name} exited (${signal ?? `code ${code}`}); its log: .shopmesh/logs/${service.name}.log`);
+    });
   }
-  let stopping = false;
   const stopAll = async (code) => {
     if (stopping) return;
     stopping = true;
@@ -262,10 +287,10 @@ async function start() {
   try {
     await waitReady(services, children);
     // edge: scripts/envoy/edge.mjs; stopped with the services on Ctrl-C
-    const edge = await startEdge({ detached: false });
+    const edge = await startEdge({ detached: false, echo });
     if (edge) children.set("envoy", edge);
     // storefront: scripts/web/storefront.mjs; stopped with the services on Ctrl-C
-    const storefront = await startStorefront({ detached: false });
+    const storefront = await startStorefront({ detached: false, echo });
     if (storefront) children.set("storefront", storefront);
   } catch (err) {
     console.error(`\n${err.message}`);
@@ -274,7 +299,11 @@ async function start() {
   }
   seed(services);
   banner(services);
-  console.log("  streaming logs; Ctrl-C stops everything this command started\n");
+  console.log(
+    echo
+      ? "  logs stream below (also in .shopmesh/logs/); Ctrl-C stops everything this command started\n"
+      : "  logs: .shopmesh/logs/<service>.log (npm start -- --logs streams them here)   stop: Ctrl-C\n",
+  );
 }
 
 /** Exit 0 when every service answers ready (used by `npm test` to notice a running stack). */
@@ -320,8 +349,9 @@ async function status() {
 
 const commands = { start, up, down, "down-services": stopServices, status, ready, seed: async () => seed(await discoverServices()) };
 if (!Object.hasOwn(commands, command) || extra.length > 0) {
-  exitWithUsage("stack", `node scripts/stack.mjs ${Object.keys(commands).join("|")}`, `unknown command ${positionals.join(" ")}`);
+  exitWithUsage("stack", `node scripts/stack.mjs ${Object.keys(commands).join("|")} [--logs]`, `unknown command ${positionals.join(" ")}`);
 }
+if (flags.logs && command !== "start") exitWithUsage("stack", USAGE, "--logs is for start (up writes .shopmesh/logs/<service>.log)");
 commands[command]().catch((err) => {
   console.error(`\n${err.message}`);
   process.exit(1);

@@ -8,6 +8,9 @@ step() { printf '\n==> %s (%ss)\n' "$1" "$(( $(date +%s) - started ))"; }
 
 step "bootstrap"
 bash scripts/bootstrap.sh
+# Everything below (npx, jest, the services the tests spawn) runs on the Node of .nvmrc.
+# shellcheck source=infra/node.sh
+. scripts/infra/node.sh || { echo "test.sh: no Node $(cat .nvmrc) on PATH" >&2; exit 1; }
 
 step "infrastructure"
 bash scripts/infra/up.sh
@@ -26,6 +29,9 @@ npx tsc -b tsconfig.build.json
 
 step "docs: API reference generated from the contracts up to date (docs/api.md)"
 npm run --silent docs:check
+
+step "topology and telemetry registry: files generated from them up to date (docs/ports.md, docs/telemetry.md, scripts/infra/topics.txt, ops/ Prometheus configs and dashboards)"
+npm run --silent topology:check
 
 step "edge: generated Envoy configs up to date and valid (envoy --mode validate)"
 npm run --silent envoy:check

@@ -20,4 +20,5 @@ export * from "./rpc/validation.js";
 export * from "./kafka/topics.js";
 export * from "./kafka/dead-letters.js";
 export * from "./telemetry/spans.js";
+export * from "./telemetry/schema.js";
 export * from "./wiring.js";

@@ -1,14 +1,21 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { METRICS, SERVICE_NAME_LABEL } from "./telemetry/schema.js";
 
 /**
  * One Prometheus registry per service process, passed to whatever records metrics.
- * Names follow `shopmesh_<thing>` and are listed in docs/telemetry.md.
+ * Names, help texts and labels come from the telemetry registry (`METRICS` in
+ * telemetry/schema.ts), which docs/telemetry.md is generated from.
  */
 export interface ServiceMetrics {
   registry: Registry;
   rpcDuration: Histogram<"service" | "method" | "code" | "transport">;
   rpcInFlight: Gauge<"service" | "transport">;
   clientDuration: Histogram<"target" | "method" | "code">;
+}
+
+/** A registered metric's name, help text and labels, as prom-client's options take them. */
+function spec<const L extends readonly string[]>(metric: { name: string; help: string; labelNames: L }) {
+  return { name: metric.name, help: metric.help, labelNames: metric.labelNames };
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -23,6 +30,7 @@ export interface PoolUsage {
 }
 
 const backlogSources = new Map<string, () => Promise<number>>();
+const deadLetterSources = new Map<string, () => Promise<Map<string, number>>>();
 const poolSources = new Map<string, () => PoolUsage | undefined>();
 
 /**
@@ -35,27 +43,20 @@ const platformRegistry = new Registry();
 export const platformMetrics = {
   registry: platformRegistry,
   outboxPublished: new Counter({
-    name: "shopmesh_outbox_published_total",
-    help: "Events the outbox relay published to Kafka, by topic.",
-    labelNames: ["topic"] as const,
+    ...spec(METRICS.outboxPublished),
     registers: [platformRegistry],
   }),
   outboxPublishFailures: new Counter({
-    name: "shopmesh_outbox_publish_failures_total",
-    help: "Outbox relay batches that failed and will be retried.",
+    ...spec(METRICS.outboxPublishFailures),
     registers: [platformRegistry],
   }),
   outboxPublishLatency: new Histogram({
-    name: "shopmesh_outbox_publish_latency_seconds",
-    help: "Time from the outbox row's commit to its publication on Kafka, by topic.",
-    labelNames: ["topic"] as const,
+    ...spec(METRICS.outboxPublishLatency),
     buckets: EVENT_BUCKETS,
     registers: [platformRegistry],
   }),
   outboxBacklog: new Gauge({
-    name: "shopmesh_outbox_backlog",
-    help: "Outbox rows not yet published, by relay source (counted at scrape time).",
-    labelNames: ["source"] as const,
+    ...spec(METRICS.outboxBacklog),
     registers: [platformRegistry],
     async collect() {
       this.reset();
@@ -69,40 +70,44 @@ export const platformMetrics = {
     },
   }),
   eventsProcessed: new Counter({
-    name: "shopmesh_events_processed_total",
-    help: "Events a consumer group handled, by outcome: applied, duplicate (skipped), dead_lettered.",
-    labelNames: ["group", "topic", "type", "outcome"] as const,
+    ...spec(METRICS.eventsProcessed),
     registers: [platformRegistry],
   }),
   eventRetries: new Counter({
-    name: "shopmesh_event_retries_total",
-    help: "Failed attempts to apply an event that were retried with backoff.",
-    labelNames: ["group", "topic"] as const,
+    ...spec(METRICS.eventRetries),
     registers: [platformRegistry],
   }),
   eventDeadLetters: new Counter({
-    name: "shopmesh_event_dead_letters_total",
-    help: "Events sent to the dead-letter topic after their last attempt (or at once when poisonous).",
-    labelNames: ["group", "topic"] as const,
+    ...spec(METRICS.eventDeadLetters),
     registers: [platformRegistry],
   }),
+  deadLetterMessages: new Gauge({
+    ...spec(METRICS.deadLetterMessages),
+    registers: [platformRegistry],
+    async collect() {
+      this.reset();
+      const sizes = new Map<string, number>();
+      for (const read of deadLetterSources.values()) {
+        try {
+          for (const [topic, size] of await read()) sizes.set(topic, size);
+        } catch {
+          // broker unreachable: no sample rather than a wrong one
+        }
+      }
+      for (const [topic, size] of sizes) this.set({ topic }, size);
+    },
+  }),
   eventLatency: new Histogram({
-    name: "shopmesh_event_end_to_end_latency_seconds",
-    help: "Time from an event's creation (ce_time) to a consumer group finishing it.",
-    labelNames: ["group", "topic"] as const,
+    ...spec(METRICS.eventLatency),
     buckets: EVENT_BUCKETS,
     registers: [platformRegistry],
   }),
   consumerLag: new Gauge({
-    name: "shopmesh_consumer_lag",
-    help: "Messages between the group's position and the partition's high watermark, after each batch.",
-    labelNames: ["group", "topic", "partition"] as const,
+    ...spec(METRICS.consumerLag),
     registers: [platformRegistry],
   }),
   dbPoolConnections: new Gauge({
-    name: "shopmesh_db_pool_connections",
-    help: "MySQL pool connections by state: max (limit), open, idle, in_use; read at scrape time.",
-    labelNames: ["database", "state"] as const,
+    ...spec(METRICS.dbPoolConnections),
     registers: [platformRegistry],
     collect() {
       this.reset();
@@ -118,9 +123,7 @@ export const platformMetrics = {
     },
   }),
   dbPoolWaiting: new Gauge({
-    name: "shopmesh_db_pool_waiting_requests",
-    help: "Callers waiting for a MySQL connection: queued because the pool is exhausted, or while one is opened.",
-    labelNames: ["database"] as const,
+    ...spec(METRICS.dbPoolWaiting),
     registers: [platformRegistry],
     collect() {
       this.reset();
@@ -135,6 +138,14 @@ export const platformMetrics = {
     backlogSources.set(source, count);
     return () => void (backlogSources.get(source) === count && backlogSources.delete(source));
   },
+  /**
+   * Reports the size of dead-letter topics at scrape time (`read` resolves dead-letter topic ->
+   * messages in it); returns the function that stops it.
+   */
+  trackDeadLetters(group: string, read: () => Promise<Map<string, number>>): () => void {
+    deadLetterSources.set(group, read);
+    return () => void (deadLetterSources.get(group) === read && deadLetterSources.delete(group));
+  },
   /** Reports a MySQL pool's usage at scrape time (undefined: closed, no sample); returns the function that stops it. */
   trackPool(database: string, usage: () => PoolUsage | undefined): () => void {
     poolSources.set(database, usage);
@@ -147,26 +158,20 @@ export function createServiceMetrics(service: string): ServiceMetrics {
   collectDefaultMetrics({ register: own });
   // The service's metrics plus the platform's (outbox, consumers, pools), served together.
   const registry = Registry.merge([own, platformRegistry]);
-  registry.setDefaultLabels({ service_name: service });
+  registry.setDefaultLabels({ [SERVICE_NAME_LABEL]: service });
   return {
     registry,
     rpcDuration: new Histogram({
-      name: "shopmesh_rpc_server_duration_seconds",
-      help: "Server-side RPC latency by method and status code.",
-      labelNames: ["service", "method", "code", "transport"],
+      ...spec(METRICS.rpcServerDuration),
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
     rpcInFlight: new Gauge({
-      name: "shopmesh_rpc_server_in_flight",
-      help: "RPCs being served right now.",
-      labelNames: ["service", "transport"],
+      ...spec(METRICS.rpcServerInFlight),
       registers: [registry],
     }),
     clientDuration: new Histogram({
-      name: "shopmesh_rpc_client_duration_seconds",
-      help: "Outgoing RPC latency by target service, method and status code.",
-      labelNames: ["target", "method", "code"],
+      ...spec(METRICS.rpcClientDuration),
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),

@@ -198,7 +198,7 @@ const services = defineServices({
 
 export type ServiceName = keyof typeof services;
 
-/** A server the services use but do not build; `host` names it in compose and Kubernetes. */
+/** A server beside the services (infrastructure, the edge, the storefront); `host` names it in compose and Kubernetes. */
 export interface InfraSpec {
   readonly port: number;
   readonly env: string;
@@ -222,12 +222,20 @@ const infrastructure = {
   smtp: { port: 1025, env: "SMTP_PORT", host: "mailpit", label: "Mailpit SMTP" },
   toxiproxyApi: { port: 8474, env: "TOXIPROXY_PORT", host: "toxiproxy", label: "Toxiproxy API (fault tests)" },
   opensearch: { port: 9200, env: "OPENSEARCH_PORT", host: "opensearch", label: "OpenSearch (HTTP API)" },
+  opensearchTransport: { port: 9300, env: "OPENSEARCH_TRANSPORT_PORT", host: "opensearch", label: "OpenSearch transport (or the next free, up to +99)" },
+  prometheus: { port: 9090, env: "PROMETHEUS_PORT", host: "prometheus", label: "Prometheus (API; the dashboard at /user/)" },
 } as const satisfies Record<string, InfraSpec>;
 
 export type InfraName = keyof typeof infrastructure;
 
-/** The whole topology: `topology.services.inventory.port`, `topology.infrastructure.kafka.port`. */
-export const topology = { services, infrastructure, topics } as const;
+/**
+ * The storefront (web/, served by scripts/web/serve.mjs): built here, but no mesh service. The
+ * scripts that run before the build and the storefront image repeat its port; test/topology checks them.
+ */
+const storefront = { port: 5173, env: "STOREFRONT_PORT", host: "web", label: "storefront" } as const satisfies InfraSpec;
+
+/** The whole topology: `topology.services.inventory.port`, `topology.infrastructure.kafka.port`, `topology.storefront.port`. */
+export const topology = { services, infrastructure, storefront, topics } as const;
 
 /** One service's entry, with every optional field visible to the type. */
 export function serviceSpec(name: ServiceName): ServiceSpec<ServiceName> {
@@ -262,11 +270,11 @@ export function resolveEnv(name: ServiceName, address: (service: ServiceName) =>
   );
 }
 
-/** Every default port by the variable that overrides it: services and infrastructure. */
+/** Every default port by the variable that overrides it: services, infrastructure and the storefront. */
 export function portDefaults(): Record<string, number> {
   const ports: Record<string, number> = {};
   for (const [, service] of servicesByPort()) ports[service.portEnv] = service.port;
-  for (const endpoint of Object.values(infrastructure)) ports[endpoint.env] = endpoint.port;
+  for (const endpoint of [...Object.values(infrastructure), storefront]) ports[endpoint.env] = endpoint.port;
   return ports;
 }
 

@@ -52,10 +52,11 @@ const tail = () => (existsSync(LOG_FILE) ? readFileSync(LOG_FILE, "utf8").split(
 
 /**
  * Renders .shopmesh/run/envoy.yaml and starts Envoy. Foreground (`detached: false`): returns the
- * child with its output streamed under an "envoy" prefix; detached: writes a pid file and
- * returns undefined. Resolves once the admin endpoint says ready.
+ * child, its output appended to .shopmesh/logs/envoy.log and, when `echo` is given, passed to
+ * `echo("envoy", line)`; detached: writes a pid file and returns undefined. Resolves once the
+ * admin endpoint says ready.
  */
-export async function startEdge({ detached }) {
+export async function startEdge({ detached, echo }) {
   if (!existsSync(GENERATOR)) throw new Error("tools/envoy-gen is not built (npx tsc -b tsconfig.build.json)");
   if (!existsSync(ENVOY)) throw new Error(`envoy is not installed at ${ENVOY} (bash scripts/infra/install.sh)`);
   const running = runningEdgePid();
@@ -87,7 +88,7 @@ export async function startEdge({ detached }) {
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) => {
         writeFileSync(LOG_FILE, `${line}\n`, { flag: "a" });
-        process.stdout.write(`${"envoy".padEnd(13)}| ${line}\n`);
+        echo?.("envoy", line);
       });
     }
   }

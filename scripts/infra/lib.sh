@@ -5,6 +5,9 @@
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"
 
 INFRA_DIR="$SHOPMESH_ROOT/scripts/infra"
+# KAFKA_VERSION, shared with the generated compose and Kubernetes files.
+# shellcheck source=versions.env
+. "$INFRA_DIR/versions.env"
 DATA_DIR="$SHOPMESH_STATE/data"
 LOG_DIR="$SHOPMESH_STATE/logs"
 RUN_DIR="$SHOPMESH_STATE/run"
@@ -14,7 +17,7 @@ OPENSEARCH_DIST="$SHOPMESH_TOOLS/opensearch"   # unpacked distribution (install.
 
 # Components managed by up/down/status (in start order).
 # shellcheck disable=SC2034
-COMPONENTS=(mariadb redis kafka jaeger mailpit toxiproxy opensearch)
+COMPONENTS=(mariadb redis kafka jaeger mailpit toxiproxy opensearch prometheus)
 
 # ---------------------------------------------------------------- logging
 _ts() { date +%H:%M:%S; }
@@ -22,6 +25,42 @@ log()  { printf '%s [infra] %s\n' "$(_ts)" "$*" >&2; }
 info() { log "$@"; }
 warn() { printf '%s [infra] WARN: %s\n' "$(_ts)" "$*" >&2; }
 die()  { printf '%s [infra] ERROR: %s\n' "$(_ts)" "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- heartbeat
+# A line every SHOPMESH_HEARTBEAT_SECONDS (15) while a long step runs (a multi-minute Go build,
+# a download, a lock wait), so a first start is visibly alive. One at a time. A script using it
+# sets `trap heartbeat_stop EXIT`, so the heartbeat also ends when the step fails and exits.
+HEARTBEAT_PID=""
+heartbeat_start() {  # heartbeat_start LABEL
+  local label=$1 started=$SECONDS parent=$$
+  heartbeat_stop
+  (
+    trap 'kill "${nap:-}" 2>/dev/null; exit 0' TERM
+    while kill -0 "$parent" 2>/dev/null; do
+      sleep "${SHOPMESH_HEARTBEAT_SECONDS:-15}" & nap=$!
+      wait "$nap"
+      info "$label: still working, $(_duration $((SECONDS - started))) elapsed"
+    done
+  ) &
+  HEARTBEAT_PID=$!
+}
+heartbeat_stop() {
+  [ -n "$HEARTBEAT_PID" ] || return 0
+  kill "$HEARTBEAT_PID" 2>/dev/null || true
+  wait "$HEARTBEAT_PID" 2>/dev/null || true
+  HEARTBEAT_PID=""
+}
+# with_heartbeat LABEL CMD... : runs CMD in this shell with a heartbeat; returns its status.
+# Under `set -e` a failing CMD exits the script at once (the EXIT trap stops the heartbeat).
+with_heartbeat() {
+  heartbeat_start "$1"
+  shift
+  "$@"
+  local rc=$?
+  heartbeat_stop
+  return "$rc"
+}
+_duration() { if [ "$1" -ge 60 ]; then printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi; }
 
 ensure_state_dirs() { mkdir -p "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"; }
 
@@ -66,6 +105,7 @@ comp_pid() {
     mailpit) pat='mailpit' ;;
     toxiproxy) pat='toxiproxy-server' ;;
     opensearch) pat='org\.opensearch\.bootstrap\.OpenSearch|/bin/opensearch' ;;  # launcher script, then its exec'd JVM
+    prometheus) pat='prometheus' ;;
     *)       pat='.' ;;
   esac
   local cmd
@@ -160,6 +200,7 @@ comp_port() {
     mailpit) echo "$MAILPIT_UI_PORT" ;;
     toxiproxy) echo "$TOXIPROXY_PORT" ;;
     opensearch) echo "$OPENSEARCH_PORT" ;;
+    prometheus) echo "$PROMETHEUS_PORT" ;;
   esac
 }
 
@@ -172,11 +213,12 @@ comp_ports_desc() {
     mailpit) echo "$MAILPIT_UI_PORT,$SMTP_PORT" ;;
     toxiproxy) echo "$TOXIPROXY_PORT" ;;
     opensearch) echo "$OPENSEARCH_PORT" ;;
+    prometheus) echo "$PROMETHEUS_PORT" ;;
   esac
 }
 
 KAFKA_TOOL_JAVA_OPTS=(-Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto
-  "-Dlog4j.configuration=file:$SHOPMESH_TOOLS/kafka/tools-log4j.properties")
+  "-Dlog4j2.configurationFile=$SHOPMESH_TOOLS/kafka/tools-log4j2.properties")
 
 # kafka_topics ARGS... : org.apache.kafka.tools.TopicCommand against our broker.
 kafka_topics() {
@@ -211,5 +253,8 @@ healthy_opensearch() {
   local out
   out=$(curl -fsS --max-time 3 "http://127.0.0.1:$OPENSEARCH_PORT/_cluster/health" 2>/dev/null) &&
     [[ $out =~ \"status\":\"(green|yellow)\" ]]
+}
+healthy_prometheus() {
+  curl -fsS --max-time 3 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null 2>&1
 }
 comp_healthy() { "healthy_$1"; }

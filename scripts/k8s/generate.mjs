@@ -19,6 +19,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseEnv } from "node:util";
 import { addressEnv, declaredTopics, resolveEnv, servicesByPort, topology, usesKafka } from "@shopmesh/platform/topology";
 import * as prettier from "prettier";
 import { stringify } from "yaml";
@@ -30,17 +31,21 @@ const NAMESPACE = "shopmesh"; // envoy/envoy.k8s.yaml addresses services as <nam
 const UID = 65532; // distroless "nonroot"
 const SECRET_FILES_DIR = "/var/run/secrets/shopmesh";
 
+/** Versions the local infrastructure runs too (scripts/infra/versions.env), so both stay one. */
+const VERSIONS = parseEnv(readFileSync(join(ROOT, "scripts", "infra", "versions.env"), "utf8"));
+
 /** Public images, each pinned to an exact tag; ours are built from ./Dockerfile. */
 export const IMAGES = {
   envoy: "envoyproxy/envoy:v1.40.0",
-  kafka: "apache/kafka:4.1.0",
+  kafka: `apache/kafka:${VERSIONS.KAFKA_VERSION}`,
   mariadb: "mariadb:10.11.14",
   redis: "redis:7.4.6-alpine",
   opensearch: "opensearchproject/opensearch:2.19.6",
-  jaeger: "jaegertracing/jaeger:2.13.0",
+  jaeger: "jaegertracing/jaeger:2.12.0",
+  prometheus: "prom/prometheus:v3.16.0",
   mailpit: "axllent/mailpit:v1.28.0",
 };
-const STRIMZI_KAFKA_VERSION = "4.1.0";
+const STRIMZI_KAFKA_VERSION = VERSIONS.KAFKA_VERSION;
 const ownImage = (service) => `shopmesh/${service}`;
 const { infrastructure } = topology;
 const ENVOY = { port: infrastructure.edge.port, admin: infrastructure.envoyAdmin.port };
@@ -674,6 +679,66 @@ function devInfra(topics) {
   ];
 }
 
+/** The files Prometheus runs on: the generated scrape config and the dashboard it serves at /user/. */
+function prometheusFiles(root) {
+  const read = (path) => readFileSync(join(root, "ops", "prometheus", path), "utf8");
+  return {
+    config: read("prometheus.yml"),
+    dashboard: Object.fromEntries(["index.html", "dashboard.js", "panels.json"].map((file) => [file, read(join("dashboard", file))])),
+  };
+}
+
+/**
+ * Prometheus for dev: ops/prometheus/prometheus.yml (targets <service>:<port>, resolved in the
+ * namespace) and the shop's dashboard at /user/. The services' own policies admit the
+ * "monitoring" namespace (an operator's Prometheus in prod); this one lives beside them, so
+ * two dev-only policies let it reach their ports and Envoy's admin stats.
+ */
+function devPrometheus(services, root) {
+  const files = prometheusFiles(root);
+  const mounted = (name, mountPath) => ({
+    volume: { name, configMap: { name: `prometheus-${name}` } },
+    mount: { name, mountPath, readOnly: true },
+  });
+  const targets = [...services.filter((s) => !s.devOnly).map((s) => ({ pod: s.name, port: s.port })), { pod: "envoy", port: ENVOY.admin }];
+  return [
+    ...statefulInfra({
+      name: "prometheus",
+      image: IMAGES.prometheus,
+      port: PORTS.prometheus,
+      uid: 65534, // the image's nobody
+      storage: "2Gi",
+      mountPath: "/prometheus",
+      args: [
+        "--config.file=/etc/prometheus/config/prometheus.yml",
+        "--web.user-assets=/etc/prometheus/dashboard",
+        "--storage.tsdb.path=/prometheus",
+        "--storage.tsdb.retention.time=2d",
+      ],
+      extraMounts: [mounted("config", "/etc/prometheus/config"), mounted("dashboard", "/etc/prometheus/dashboard")],
+      probe: { httpGet: { path: "/-/ready", port: PORTS.prometheus } },
+    }),
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "prometheus-config" }, data: { "prometheus.yml": files.config } },
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "prometheus-dashboard" }, data: files.dashboard },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "prometheus-egress" },
+      spec: {
+        podSelector: { matchLabels: selectorOf("prometheus") },
+        policyTypes: ["Egress"],
+        egress: targets.map((t) => ({ to: [podSel(t.pod)], ports: tcp(t.port) })),
+      },
+    },
+    ...targets.map((t) => ({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `${t.pod}-from-prometheus` },
+      spec: { podSelector: { matchLabels: selectorOf(t.pod) }, policyTypes: ["Ingress"], ingress: [{ from: [podSel("prometheus")], ports: tcp(t.port) }] },
+    })),
+  ];
+}
+
 /** One-shot topic creation (dev): the broker has auto-creation off, like production. */
 function topicsJob(topics) {
   const script = [
@@ -1036,6 +1101,13 @@ function composeFile(services, topics) {
   };
   // No healthcheck: the image has no shell or HTTP client, and a trace sink that starts late loses nothing that matters.
   svc.jaeger = { image: IMAGES.jaeger, ports: [`127.0.0.1:${PORTS.jaegerUi}:${PORTS.jaegerUi}`] };
+  // The generated scrape config (targets by service name) and the shop's dashboard at /user/.
+  svc.prometheus = {
+    image: IMAGES.prometheus,
+    command: ["--config.file=/etc/prometheus/prometheus.yml", "--web.user-assets=/etc/prometheus/dashboard", "--storage.tsdb.path=/prometheus"],
+    volumes: ["./ops/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro", "./ops/prometheus/dashboard:/etc/prometheus/dashboard:ro"],
+    ports: [`127.0.0.1:${PORTS.prometheus}:${PORTS.prometheus}`],
+  };
   svc.mailpit = {
     image: IMAGES.mailpit,
     environment: { MP_SMTP_AUTH_ACCEPT_ANY: "true", MP_SMTP_AUTH_ALLOW_INSECURE: "true" },
@@ -1141,7 +1213,7 @@ function composeFile(services, topics) {
       image: "shopmesh/web:dev",
       build: { context: ".", dockerfile: "web/Dockerfile" },
       depends_on: { envoy: healthy },
-      ports: ["127.0.0.1:5173:5173"],
+      ports: [`127.0.0.1:${topology.storefront.port}:${topology.storefront.port}`],
     };
   }
   const volumes = { "mysql-data": {}, "kafka-data": {}, "opensearch-data": {} };
@@ -1183,7 +1255,7 @@ export function render(root = ROOT) {
   }
 
   k("k8s/overlays/dev/kustomization.yaml", toYaml(devKustomization(services)));
-  k("k8s/overlays/dev/infra.yaml", docs(devInfra(topics)));
+  k("k8s/overlays/dev/infra.yaml", docs([...devInfra(topics), ...devPrometheus(services, root)]));
   k(
     "k8s/overlays/dev/patches/small.yaml",
     toYaml({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "any" }, spec: { minReplicas: 1, maxReplicas: 2 } }),

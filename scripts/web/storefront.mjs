@@ -54,10 +54,11 @@ export function buildStorefront() {
 }
 
 /**
- * Serves web/dist. detached: a pid file and .shopmesh/logs/storefront.log; otherwise a child
- * with its output under a "storefront" prefix, returned so the caller stops it with the rest.
+ * Serves web/dist, its output appended to .shopmesh/logs/storefront.log. detached: a pid file;
+ * otherwise a child, returned so the caller stops it with the rest, whose lines also go to
+ * `echo("storefront", line)` when `echo` is given.
  */
-export async function startStorefront({ detached }) {
+export async function startStorefront({ detached, echo }) {
   const running = runningPid();
   if (running) {
     console.log(`    ${"storefront".padEnd(13)} already running (pid ${running})`);
@@ -76,7 +77,10 @@ export async function startStorefront({ detached }) {
   } else {
     child = spawn(process.execPath, [SERVER], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on("line", (line) => process.stdout.write(`${"storefront".padEnd(13)}| ${line}\n`));
+      createInterface({ input: stream }).on("line", (line) => {
+        writeFileSync(join(LOGS, "storefront.log"), `${line}\n`, { flag: "a" });
+        echo?.("storefront", line);
+      });
     }
   }
   const deadline = Date.now() + 10_000;

@@ -62,11 +62,20 @@ export async function startKafkaBroker(options: { advertise?: (port: number) => 
       "",
     ].join("\n"),
   );
+  // Kafka 4 logs with log4j 2.
   await writeFile(
-    join(dir, "log4j.properties"),
-    "log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n",
+    join(dir, "log4j2.properties"),
+    [
+      "appender.stdout.type = Console",
+      "appender.stdout.name = STDOUT",
+      "appender.stdout.layout.type = PatternLayout",
+      "appender.stdout.layout.pattern = [%d] %p %m (%c)%n",
+      "rootLogger.level = warn",
+      "rootLogger.appenderRef.stdout.ref = STDOUT",
+      "",
+    ].join("\n"),
   );
-  const javaOptions = [`-Dlog4j.configuration=file:${join(dir, "log4j.properties")}`, "-XX:+UseSerialGC", "-Djava.awt.headless=true", "-cp", `${LIBS}/*`];
+  const javaOptions = [`-Dlog4j2.configurationFile=${join(dir, "log4j2.properties")}`, "-XX:+UseSerialGC", "-Djava.awt.headless=true", "-cp", `${LIBS}/*`];
   const clusterId = randomBytes(16).toString("base64url");
   await promisify(execFile)(
     "java",

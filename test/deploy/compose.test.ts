@@ -39,7 +39,7 @@ test("a broken compose file is rejected, so the check above can fail", () => {
 
 test("every service with a manifest is built from the one Dockerfile with its SERVICE and waits for healthy dependencies", () => {
   const names = JSON.parse(
-    run("node", ["-e", "import('./scripts/k8s/generate.mjs').then(m => console.log(JSON.stringify(m.discoverServices().map(s => s.name))))"]).stdout,
+    run(process.execPath, ["-e", "import('./scripts/k8s/generate.mjs').then(m => console.log(JSON.stringify(m.discoverServices().map(s => s.name))))"]).stdout,
   ) as string[];
   expect(names.length).toBeGreaterThan(0);
   for (const name of names) {

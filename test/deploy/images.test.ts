@@ -37,7 +37,10 @@ test("the Dockerfile is multi-stage, pins its base images by digest and ends dis
   const bases = [...dockerfile.matchAll(/^ARG NODE_\w+_IMAGE=(\S+)$/gm)].map((m) => m[1]!);
   expect(bases).toHaveLength(2);
   for (const base of bases) expect(base).toMatch(/:[\w.-]+@sha256:[0-9a-f]{64}$/);
-  expect(bases[1]).toMatch(/^gcr\.io\/distroless\/nodejs20-debian12:nonroot@/);
+  // Both on the Node major of .nvmrc, which the scripts and CI run on.
+  const major = readFileSync(join(ROOT, ".nvmrc"), "utf8").trim().replace(/^v/, "").split(".")[0]!;
+  expect(bases[0]).toMatch(new RegExp(`^node:${major}\\.[\\d.]+-bookworm-slim@`));
+  expect(bases[1]).toMatch(new RegExp(`^gcr\\.io/distroless/nodejs${major}-debian12:nonroot@`));
   const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
   expect(stages.length).toBeGreaterThanOrEqual(3);
   expect(stages.at(-1)).toBe("${NODE_RUNTIME_IMAGE}");

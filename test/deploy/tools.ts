@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -30,6 +30,13 @@ export function run(command: string, args: string[], options: { input?: string; 
     env: { ...process.env, PATH: `${BIN}:${process.env["PATH"] ?? ""}` },
   });
   return { status: result.status ?? 1, stdout: result.stdout ?? "", stderr: (result.stderr ?? "") + (result.error ? String(result.error) : "") };
+}
+
+/** What a fresh clone holds: the tracked files, plus new ones git does not ignore (repository paths, sorted). */
+export function repositoryFiles(): string[] {
+  const result = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`git ls-files failed: ${result.stderr}`);
+  return [...new Set(result.stdout.split("\0"))].filter((path) => path !== "" && existsSync(join(ROOT, path))).sort();
 }
 
 /** Installs kustomize, kubernetes-validate and compose-check if missing (scripts/k8s/install-tools.sh). */

@@ -1,8 +1,14 @@
-// Helpers for the observability test: Jaeger's query API, Prometheus text, the topology, ops/.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+// Helpers for the observability test: Jaeger's query API, Prometheus text, the topology, ops/,
+// and the two pages the README pictures: the trace view (Jaeger's UI) and the dashboard.
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { basename, extname, join } from "node:path";
+import { eventually, freePort } from "@shopmesh/platform/testing";
 import { servicesByPort, usesKafka } from "@shopmesh/platform/topology";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { REPO_ROOT } from "../edge/harness.js";
 
 export const JAEGER = process.env["JAEGER_URL"] ?? "http://127.0.0.1:16686";
@@ -199,22 +205,36 @@ export function metricNamesIn(query: string): string[] {
 // --- ops/ -----------------------------------------------------------------------------------
 
 export async function readOpsFiles() {
-  const prometheus = parseYaml(await readFile(join(REPO_ROOT, "ops", "prometheus", "prometheus.yml"), "utf8")) as Record<string, unknown>;
+  const yaml = async (name: string) => parseYaml(await readFile(join(REPO_ROOT, "ops", "prometheus", name), "utf8")) as Record<string, unknown>;
+  const prometheus = await yaml("prometheus.yml");
+  const localPrometheus = await yaml("prometheus.local.yml");
   const dashboard = JSON.parse(await readFile(join(REPO_ROOT, "ops", "grafana", "dashboards", "shopmesh.json"), "utf8")) as Record<string, unknown>;
-  return { prometheus, dashboard };
+  const panels = JSON.parse(await readFile(join(REPO_ROOT, "ops", "prometheus", "dashboard", "panels.json"), "utf8")) as {
+    rows: Array<{ panels: Array<{ queries: Array<{ expr: string }> }> }>;
+  };
+  return { prometheus, localPrometheus, dashboard, panels };
 }
 
-interface ScrapeConfig {
+export interface ScrapeConfig {
   job_name: string;
   metrics_path?: string;
+  honor_labels?: boolean;
+  scrape_interval?: string;
   static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
 }
 
+/** Every target of a scrape config, with the `service_name` its target label gives it. */
 export function prometheusScrapeTargets(config: Record<string, unknown>) {
   const jobs = (config["scrape_configs"] ?? []) as ScrapeConfig[];
   return jobs.flatMap((job) =>
     (job.static_configs ?? []).flatMap((group) =>
-      group.targets.map((target) => ({ service: group.labels?.["service"] ?? job.job_name, target, path: job.metrics_path ?? "/metrics" })),
+      group.targets.map((target) => ({
+        service: group.labels?.["service_name"] ?? job.job_name,
+        target,
+        path: job.metrics_path ?? "/metrics",
+        labels: Object.keys(group.labels ?? {}),
+        honorLabels: job.honor_labels ?? false,
+      })),
     ),
   );
 }
@@ -229,4 +249,118 @@ export function dashboardQueries(dashboard: Record<string, unknown>): string[] {
   };
   visit(dashboard["panels"]);
   return queries;
+}
+
+// --- the pages behind the README pictures ------------------------------------------------
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+};
+
+/**
+ * Serves ops/jaeger/ui the way Jaeger does with `ui.assets_path` (files under /static/, every
+ * other path index.html) and passes /api/ to the Jaeger the tests export to, so the trace view
+ * is checked whatever config the running Jaeger was started with.
+ */
+export async function serveTraceView(): Promise<{ url: string; close(): Promise<void> }> {
+  const root = join(REPO_ROOT, "ops", "jaeger", "ui");
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const reply = async (): Promise<void> => {
+      if (url.pathname.startsWith("/api/")) {
+        const upstream = await fetch(`${JAEGER}${url.pathname}${url.search}`);
+        response.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
+        response.end(Buffer.from(await upstream.arrayBuffer()));
+        return;
+      }
+      const file = url.pathname.startsWith("/static/") ? join(root, "static", basename(url.pathname)) : join(root, "index.html");
+      const body = await readFile(file);
+      response.writeHead(200, { "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream" });
+      response.end(body);
+    };
+    reply().catch(() => {
+      response.writeHead(404);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+export interface RunningPrometheus {
+  url: string;
+  /** An instant query's samples. */
+  query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Prometheus as `npm start` runs it (the built binary, ops/prometheus/prometheus.local.yml, the
+ * dashboard at /user/), with the targets moved to the given ports and a 1 s scrape interval.
+ */
+export async function startPrometheus(ports: Record<string, number>): Promise<RunningPrometheus> {
+  const binary = join(process.env["SHOPMESH_TOOLS"] ?? join(homedir(), ".cache", "shopmesh", "tools"), "bin", "prometheus");
+  const config = parseYaml(await readFile(join(REPO_ROOT, "ops", "prometheus", "prometheus.local.yml"), "utf8")) as {
+    global: Record<string, string>;
+    scrape_configs: ScrapeConfig[];
+  };
+  config.global = { ...config.global, scrape_interval: "1s", evaluation_interval: "1s" };
+  for (const job of config.scrape_configs) {
+    job.static_configs = (job.static_configs ?? [])
+      .filter((group) => ports[group.labels?.["service_name"] ?? ""] !== undefined)
+      .map((group) => ({ ...group, targets: [`127.0.0.1:${ports[group.labels!["service_name"]!]}`] }));
+  }
+  const dir = await mkdtemp(join(tmpdir(), "shopmesh-prometheus-"));
+  await writeFile(join(dir, "prometheus.yml"), toYaml(config));
+  const port = await freePort();
+  const output: string[] = [];
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.user-assets=${join(REPO_ROOT, "ops", "prometheus", "dashboard")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${output.join("").slice(-2000)}`);
+        return (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok || undefined;
+      },
+      { timeoutMs: 20_000, what: `prometheus ready on ${url} (${binary}; scripts/infra/install.sh builds it)` },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    url,
+    async query(expr) {
+      const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
+      const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
+      if (body.status !== "success") throw new Error(`${expr}: ${body.error}`);
+      return body.data.result;
+    },
+    stop,
+  };
 }

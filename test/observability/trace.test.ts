@@ -1,6 +1,7 @@
 // One checkout through the real Envoy, every service a real process with OpenTelemetry on:
 // the trace in Jaeger, the services' Prometheus metrics and their logs, and the ops/ configs
 // checked against what the services really export.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,9 +15,11 @@ import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { OrderService, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
+import { ATTRIBUTES, SPANS, type AttributeName, type SpanSpec } from "@shopmesh/platform/telemetry-schema";
 import { connectClient, eventually, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
 import { startMesh, type Mesh } from "../e2e/mesh.js";
-import { startEdge, waitHealthy, type RunningEnvoy } from "../edge/harness.js";
+import { REPO_ROOT, startEdge, waitHealthy, type RunningEnvoy } from "../edge/harness.js";
+import { launchChromium } from "../web/storefront.js";
 import {
   JAEGER,
   dashboardQueries,
@@ -28,7 +31,9 @@ import {
   readOpsFiles,
   rpcEdges,
   sendRootSpan,
+  serveTraceView,
   spanIndex,
+  startPrometheus,
   type JaegerTrace,
   type Samples,
 } from "./support.js";
@@ -87,6 +92,17 @@ async function fetchTrace(traceId: string): Promise<JaegerTrace | undefined> {
   const body = (await response.json()) as { data?: JaegerTrace[] };
   return body.data?.[0];
 }
+
+/** Registered attribute names the assertions below read. */
+const attribute = (name: AttributeName) => name;
+const DB_SYSTEM = attribute("db.system.name");
+const RPC_SYSTEM = attribute("rpc.system.name");
+const RPC_METHOD = attribute("rpc.method");
+const RPC_STATUS = attribute("rpc.status_code");
+const SERVER_ADDRESS = attribute("server.address");
+const SERVER_PORT = attribute("server.port");
+const DESTINATION = attribute("messaging.destination.name");
+const OFFSET = attribute("kafka.offset");
 
 /** Services that must show up in the checkout's trace: everything on its sync and async path. */
 const TRACED = ["envoy", "ratelimit", "order", "cart", "catalog", "inventory", "payment", "delivery", "notification"];
@@ -203,7 +219,7 @@ describe("one checkout, one trace", () => {
     const { spans, byId } = spanIndex(checkout.trace!);
     const producers = spans.filter((span) => span.kind === "producer");
     // The mesh runs on topics of its own (KAFKA_TOPIC_PREFIX): compare the topics' own names.
-    const topics = producers.map((span) => String(span.tags["messaging.destination.name"]).replace(/^.*?(shopmesh\.)/, "$1"));
+    const topics = producers.map((span) => String(span.tags[DESTINATION]).replace(/^.*?(shopmesh\.)/, "$1"));
     expect(topics).toEqual(expect.arrayContaining(["shopmesh.order.v1", "shopmesh.payment.v1"]));
     const orderPlaced = producers.find((span) => span.tags["cloudevents.event_type"] === "shopmesh.events.v1.OrderPlaced")!;
     // Stored on the outbox row inside PlaceOrder: the publish hangs under that request.
@@ -223,11 +239,53 @@ describe("one checkout, one trace", () => {
   test("when the trace is complete, then every span's parent is in it and MySQL and Redis calls hang under the services' spans", () => {
     const { spans, orphans } = spanIndex(checkout.trace!);
     expect(orphans).toEqual([]);
-    const databaseCalls = spans.filter((span) => span.tags["db.system"] !== undefined || span.tags["db.system.name"] !== undefined);
-    const systems = new Set(databaseCalls.map((span) => String(span.tags["db.system.name"] ?? span.tags["db.system"])));
+    const databaseCalls = spans.filter((span) => span.tags[DB_SYSTEM] !== undefined);
+    const systems = new Set(databaseCalls.map((span) => String(span.tags[DB_SYSTEM])));
     expect([...systems].sort()).toEqual(expect.arrayContaining(["mysql", "redis"]));
     // Bound values never reach a span: statements keep their placeholders.
     expect(JSON.stringify(databaseCalls)).not.toContain(checkout.email);
+  });
+
+  test("when the checkout's spans are read, then each kind carries the attributes the telemetry registry lists for it, under current semantic-convention names", () => {
+    const { spans } = spanIndex(checkout.trace!);
+    const ours = spans.filter((span) => span.service !== "envoy" && span.service !== "storefront");
+    const rpc = (kind: string) => ours.filter((span) => span.kind === kind && span.tags[RPC_SYSTEM] !== undefined);
+    const groups: Array<[keyof typeof SPANS, typeof spans]> = [
+      ["rpcServer", rpc("server")],
+      ["rpcClient", rpc("client")],
+      ["publish", ours.filter((span) => span.kind === "producer")],
+      ["process", ours.filter((span) => span.kind === "consumer")],
+      ["mysql", ours.filter((span) => span.tags[DB_SYSTEM] === "mysql")],
+      ["redis", ours.filter((span) => span.tags[DB_SYSTEM] === "redis")],
+      ["providerCall", ours.filter((span) => span.name === SPANS.providerCall.name)],
+      ["providerWebhook", ours.filter((span) => span.name === SPANS.providerWebhook.name)],
+    ];
+    for (const [key, group] of groups) {
+      const spec: SpanSpec = SPANS[key];
+      expect({ key, seen: group.length > 0 }).toEqual({ key, seen: true });
+      const missing = group.flatMap((span) => spec.attributes.filter((name) => span.tags[name] === undefined).map((name) => `${span.name}: ${name}`));
+      expect({ key, missing }).toEqual({ key, missing: [] });
+      expect({ key, kinds: [...new Set(group.map((span) => span.kind))] }).toEqual({ key, kinds: [spec.kind] });
+    }
+    // Every attribute name on our spans is registered: nothing recorded under an old or unlisted name.
+    const registered = new Set<string>(Object.keys(ATTRIBUTES));
+    const sdkTags = /^(span\.kind|otel\..*|error|internal\.span\.format|telemetry\..*|service\..*|host\..*|process\..*|os\..*)$/;
+    const unregistered = [...new Set(ours.flatMap((span) => Object.keys(span.tags)))].filter((name) => !registered.has(name) && !sdkTags.test(name));
+    expect(unregistered).toEqual([]);
+    // rpc.method is fully qualified, the span's own name; the status is the gRPC status name.
+    for (const span of rpc("server")) expect(span.tags[RPC_METHOD]).toBe(span.name);
+    const placeOrder = rpc("server").find((span) => span.name === "shopmesh.order.v1.OrderService/PlaceOrder")!;
+    expect(placeOrder.tags[RPC_STATUS]).toBe("OK");
+    // The edge speaks Connect JSON to order's HTTP/1.1 side; stubs speak gRPC.
+    expect(placeOrder.tags[RPC_SYSTEM]).toBe("connectrpc");
+    expect(new Set(rpc("client").map((span) => span.tags[RPC_SYSTEM]))).toEqual(new Set(["grpc"]));
+    expect(rpc("client").every((span) => span.tags[SERVER_ADDRESS] === "127.0.0.1" && Number(span.tags[SERVER_PORT]) > 0)).toBe(true);
+    // Messaging: `send <topic>` / `process <topic>`, with the partition and offset a consumer read.
+    for (const span of ours.filter((span) => span.kind === "producer")) expect(span.name).toBe(`send ${String(span.tags[DESTINATION])}`);
+    for (const span of ours.filter((span) => span.kind === "consumer")) {
+      expect(span.name).toBe(`process ${String(span.tags[DESTINATION])}`);
+      expect(Number(span.tags[OFFSET])).toBeGreaterThanOrEqual(0);
+    }
   });
 
   test("when services call each other during the checkout, then each RPC edge is one the manifests declare, and order reaches every RPC service it declares", () => {
@@ -315,6 +373,29 @@ describe("logs", () => {
     expect(lineOf("payment", "webhook applied")?.["trace_id"]).toBe(checkout.traceId);
   });
 
+  test("when the checkout's logs are asked for by its trace id, then npm run logs merges every service's lines of it in time order", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "observability-logs-"));
+    try {
+      for (const [name, service] of mesh.processes) await writeFile(join(dir, `${name}.log`), service.output.join("\n"));
+      const output = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, [join(REPO_ROOT, "scripts", "logs.mjs"), "--trace", checkout.traceId, "--dir", dir, "--json"], (err, stdout) =>
+          err ? reject(err) : resolve(stdout),
+        ),
+      );
+      const entries = output
+        .trimEnd()
+        .split("\n")
+        .map((text) => JSON.parse(text) as { file: string; time: string; trace_id: string; msg: string });
+      expect(entries.every((entry) => entry.trace_id === checkout.traceId)).toBe(true);
+      expect(entries.map((entry) => entry.time)).toEqual(entries.map((entry) => entry.time).sort());
+      expect([...new Set(entries.map((entry) => entry.file))]).toEqual(expect.arrayContaining(["order", "payment", "cart", "inventory"]));
+      const expected = checkoutLines().filter(({ line }) => line.includes(`"trace_id":"${checkout.traceId}"`)).length;
+      expect(entries.length).toBeGreaterThanOrEqual(expected);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test("when the checkout ran, then no log line holds a password, a token, a card number, a client secret or the full email", () => {
     const leaks = checkoutLines().filter(({ line }) =>
       [PASSWORD, checkout.token, CARD_OK, checkout.clientSecret, checkout.email].some((secret) => secret && line.includes(secret)),
@@ -324,16 +405,41 @@ describe("logs", () => {
 });
 
 describe("ops/", () => {
-  test("when Prometheus loads ops/prometheus.yml, then it scrapes /metrics of every service at its manifest port", async () => {
-    const { prometheus } = await readOpsFiles();
-    const targets = prometheusScrapeTargets(prometheus);
-    for (const name of RPC_SERVICES) expect(targets).toContainEqual({ service: name, target: `${name}:${manifests[name]!.port}`, path: "/metrics" });
+  test("when Prometheus loads ops/prometheus.yml or the local variant, then it scrapes /metrics of every service at its manifest port", async () => {
+    const { prometheus, localPrometheus } = await readOpsFiles();
+    for (const [config, host] of [
+      [prometheus, (name: string) => name],
+      [localPrometheus, () => "127.0.0.1"],
+    ] as const) {
+      const targets = prometheusScrapeTargets(config).map(({ service, target, path }) => ({ service, target, path }));
+      for (const name of RPC_SERVICES) expect(targets).toContainEqual({ service: name, target: `${host(name)}:${manifests[name]!.port}`, path: "/metrics" });
+    }
   });
 
-  test("when the Grafana dashboard is loaded, then it parses and every query uses only metrics the services really export", async () => {
-    const { dashboard } = await readOpsFiles();
+  test("when a service's series are scraped, then the target label is service_name, which no exported series uses for anything else, and the metrics' own service label survives", async () => {
+    const { prometheus, localPrometheus } = await readOpsFiles();
+    const exposed = [...checkout.metricsAfter.values()];
+    for (const config of [prometheus, localPrometheus]) {
+      for (const target of prometheusScrapeTargets(config).filter((t) => t.path === "/metrics")) {
+        // A target label named like an exposed one renames the exposed one to exported_<name> unless honor_labels.
+        expect({ target: target.target, labels: target.labels, honorLabels: target.honorLabels }).toEqual({
+          target: target.target,
+          labels: ["service_name"],
+          honorLabels: true,
+        });
+      }
+    }
+    // The services label every series with the same service_name the target gives them.
+    for (const [name, samples] of checkout.metricsAfter)
+      expect({ name, labelled: samples.has("process_cpu_user_seconds_total", { service_name: name }) }).toEqual({ name, labelled: true });
+    expect(exposed.some((samples) => samples.has("shopmesh_rpc_server_duration_seconds_count", { service: "shopmesh.order.v1.OrderService" }))).toBe(true);
+  });
+
+  test("when the Grafana dashboard and the page Prometheus serves are loaded, then they hold the same queries, each using only metrics the services really export", async () => {
+    const { dashboard, panels } = await readOpsFiles();
     const queries = dashboardQueries(dashboard);
     expect(queries.length).toBeGreaterThanOrEqual(8);
+    expect(panels.rows.flatMap((row) => row.panels.flatMap((panel) => panel.queries.map((query) => query.expr)))).toEqual(queries);
     const exported = exportedMetricNames([...checkout.metricsAfter.values()]);
     const unknown = queries.flatMap((query) =>
       metricNamesIn(query)
@@ -342,4 +448,68 @@ describe("ops/", () => {
     );
     expect(unknown).toEqual([]);
   });
+});
+
+describe("the README's pictures", () => {
+  test("when the checkout's trace and the shop's metrics are opened in the browser, then the trace view and the dashboard show them, and docs/ gets both pictures", async () => {
+    const prometheus = await startPrometheus({ ...Object.fromEntries(RPC_SERVICES.map((name) => [name, mesh.ports[name]!])), envoy: edge.adminPort });
+    const traceView = await serveTraceView();
+    const browser = await launchChromium();
+    try {
+      // The generated config scrapes every service under the service_name it exposes.
+      const up = await eventually(
+        async () => {
+          const samples = await prometheus.query(`up{job="shopmesh"} == 1`);
+          return samples.length === RPC_SERVICES.length ? samples : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 500, what: "every service scraped by Prometheus" },
+      );
+      expect(up.map((sample) => sample.metric["service_name"]).sort()).toEqual([...RPC_SERVICES].sort());
+      // Traffic while Prometheus scrapes every second, until the rates move on the dashboard.
+      const catalog = viaEdge(CatalogService);
+      const orders = viaEdge(OrderService, { authorization: `Bearer ${checkout.token}` });
+      let rounds = 0;
+      const rates = await eventually(
+        async () => {
+          for (let i = 0; i < 4; i++) {
+            await Promise.all([catalog.listProducts({ pageSize: 5 }), catalog.listCategories({}), orders.getOrder({ orderId: checkout.orderId })]);
+            await catalog.getProduct({ productId: "00000000-0000-0000-0000-000000000000" }).catch(() => undefined);
+          }
+          rounds++;
+          const samples = await prometheus.query(`sum by (service_name, service, method) (rate(shopmesh_rpc_server_duration_seconds_count[1m])) > 0`);
+          // A few rounds more than the first moving sample, so the lines have some length.
+          return rounds >= 12 && samples.some((sample) => sample.metric["method"] === "ListProducts") ? samples : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 500, what: "RPC rates in Prometheus" },
+      );
+      // The RPC metrics keep their own `service` label beside service_name: nothing was renamed to exported_*.
+      expect(rates.find((sample) => sample.metric["method"] === "ListProducts")?.metric).toEqual({
+        service_name: "catalog",
+        service: "shopmesh.catalog.v1.CatalogService",
+        method: "ListProducts",
+      });
+      expect(await prometheus.query(`count({exported_service!=""} or {exported_service_name!=""})`)).toEqual([]);
+
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
+      await page.goto(`${traceView.url}/trace/${checkout.traceId}`);
+      await page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
+      // One row per span: at least the spans of the complete trace read above (late ones may have joined since).
+      expect(await page.locator(".span-row").count()).toBeGreaterThanOrEqual(spanIndex(checkout.trace!).spans.length);
+      await page.locator(".span-row", { hasText: "shopmesh.order.v1.OrderService/PlaceOrder" }).first().click();
+      await page.waitForSelector(".span-tags");
+      expect(await page.locator(".span-tags").innerText()).toContain("rpc.system.name");
+      await page.screenshot({ path: join(REPO_ROOT, "docs", "jaeger-trace.png") });
+
+      // A minute: this Prometheus has seen only the last seconds.
+      await page.goto(`${prometheus.url}/user/?range=1m`);
+      await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+      expect(await page.locator(".panel .error").count()).toBe(0);
+      expect(await page.locator(".panel path").count()).toBeGreaterThan(5);
+      await page.screenshot({ path: join(REPO_ROOT, "docs", "dashboard.png"), fullPage: true });
+    } finally {
+      await browser.close();
+      await traceView.close();
+      await prometheus.stop();
+    }
+  }, 60_000);
 });

@@ -65,7 +65,7 @@ describe("the topology and the contracts", () => {
   });
 
   test("when defaults are listed, then no two ports and no two variables are the same", () => {
-    const endpoints = [...services.map(([, s]) => ({ port: s.port, env: s.portEnv })), ...Object.values(topology.infrastructure)];
+    const endpoints = [...services.map(([, s]) => ({ port: s.port, env: s.portEnv })), ...Object.values(topology.infrastructure), topology.storefront];
     const ports = endpoints.map((e) => e.port);
     const variables = endpoints.map((e) => e.env);
     expect(ports.filter((port, i) => ports.indexOf(port) !== i)).toEqual([]);
@@ -106,6 +106,18 @@ describe("the topology and the code", () => {
     const defaults = Object.fromEntries([...shell.matchAll(/^export ([A-Z_]+_PORT)="\$\{\1:-(\d+)\}"$/gm)].map((m) => [m[1]!, Number(m[2])]));
     const infrastructure = Object.fromEntries(Object.values(topology.infrastructure).map((e) => [e.env, e.port]));
     expect(defaults).toEqual(infrastructure);
+  });
+
+  test("when the storefront's scripts and image default its port, then it is the topology's", () => {
+    const { port, env } = topology.storefront;
+    const read = (path: string) => readFileSync(join(REPO_ROOT, path), "utf8");
+    // Both run without the platform's build: before it (npm start) and in the storefront image.
+    for (const path of ["scripts/web/storefront.mjs", "scripts/web/serve.mjs"]) {
+      const defaults = [...read(path).matchAll(new RegExp(`process\\.env\\.${env} \\?\\? (\\d+)`, "g"))].map((m) => Number(m[1]));
+      expect({ path, defaults }).toEqual({ path, defaults: [port] });
+    }
+    const dockerfile = read("web/Dockerfile");
+    expect([...dockerfile.matchAll(new RegExp(`\\b${env}=(\\d+)|^EXPOSE (\\d+)`, "gm"))].map((m) => Number(m[1] ?? m[2]))).toEqual([port, port]);
   });
 });
 

@@ -1,6 +1,20 @@
 import { fileURLToPath } from "node:url";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  ATTR_CLOUDEVENTS_EVENT_TYPE,
+  ATTR_KAFKA_MESSAGE_KEY,
+  ATTR_KAFKA_OFFSET,
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_DESTINATION_PARTITION_ID,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM_NAME,
+  MESSAGING_OPERATION_TYPE_VALUE_PROCESS,
+  MESSAGING_SYSTEM_NAME_VALUE_KAFKA,
+} from "@opentelemetry/semantic-conventions/incubating";
 import { ExponentialBackoff, handleWhen, retry, wrap } from "cockatiel";
 import type { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
@@ -11,6 +25,7 @@ import { runMigrations } from "../db/migrations.js";
 import { failpoint, FAILPOINTS, rejectingFailpoint } from "../failpoint.js";
 import { platformMetrics } from "../metrics.js";
 import { deadLetterTopic } from "../topology.js";
+import { processSpanName } from "../telemetry/schema.js";
 import { CE, decodeEvent, headerString } from "./events.js";
 
 const CONSUMER_MIGRATIONS = fileURLToPath(new URL("../../migrations/consumer", import.meta.url));
@@ -206,16 +221,20 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     }
     const parent = propagation.extract(context.active(), message.headers ?? {}, headerGetter);
     const span = tracer.startSpan(
-      `${topic} process`,
+      processSpanName(topic),
       {
         kind: SpanKind.CONSUMER,
         attributes: {
-          "messaging.system": "kafka",
-          "messaging.operation.type": "process",
-          "messaging.destination.name": topic,
-          "messaging.consumer.group.name": options.groupId,
-          "messaging.message.id": meta.id,
-          "cloudevents.event_type": meta.type,
+          [ATTR_MESSAGING_SYSTEM_NAME]: MESSAGING_SYSTEM_NAME_VALUE_KAFKA,
+          [ATTR_MESSAGING_OPERATION_TYPE]: MESSAGING_OPERATION_TYPE_VALUE_PROCESS,
+          [ATTR_MESSAGING_OPERATION_NAME]: MESSAGING_OPERATION_TYPE_VALUE_PROCESS,
+          [ATTR_MESSAGING_DESTINATION_NAME]: topic,
+          [ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(partition),
+          [ATTR_KAFKA_OFFSET]: Number(message.offset),
+          ...(meta.key !== undefined ? { [ATTR_KAFKA_MESSAGE_KEY]: meta.key } : {}),
+          [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: options.groupId,
+          [ATTR_MESSAGING_MESSAGE_ID]: meta.id,
+          [ATTR_CLOUDEVENTS_EVENT_TYPE]: meta.type,
         },
       },
       parent,
@@ -264,6 +283,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
   }
 
   let joinedGroup = false;
+  let untrackDeadLetters: (() => void) | undefined;
   let joiningInBackground: Promise<void> | undefined;
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
     platformMetrics.consumerLag.set({ group: options.groupId, topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLag)),
@@ -343,6 +363,12 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
      * (its own events wait in the outbox) rather than crash-looping through a broker outage.
      */
     async start() {
+      // Read at most every 10 s, however often Prometheus scrapes: each read is an admin connection.
+      let read: { at: number; sizes: Promise<Map<string, number>> } | undefined;
+      untrackDeadLetters = platformMetrics.trackDeadLetters(options.groupId, () => {
+        if (!read || Date.now() - read.at > 10_000) read = { at: Date.now(), sizes: deadLetterSizes(options.kafka, options.topics) };
+        return read.sizes;
+      });
       if (!(await brokerAnswers(options.kafka))) {
         logger.warn({ group: options.groupId }, "Kafka is unreachable: starting without the event consumer, which joins its group when the broker is back");
         joiningInBackground = joinWhenBrokerReturns();
@@ -359,6 +385,7 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
     },
     async stop() {
       stopping = true;
+      untrackDeadLetters?.();
       await consumer.disconnect();
       if (joiningInBackground) {
         // An attempt under way when stop began may have connected after that disconnect.
@@ -367,6 +394,27 @@ export function createEventConsumer(options: EventConsumerOptions): EventConsume
       }
     },
   };
+}
+
+/** Messages in the dead-letter twin of each topic (high minus low watermark), by dead-letter topic. */
+async function deadLetterSizes(kafka: Kafka, topics: string[]): Promise<Map<string, number>> {
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  const sizes = new Map<string, number>();
+  try {
+    await admin.connect();
+    for (const topic of topics) {
+      const dlq = deadLetterTopic(topic);
+      const offsets = await admin.fetchTopicOffsets(dlq).catch(() => undefined);
+      if (offsets)
+        sizes.set(
+          dlq,
+          offsets.reduce((total, o) => total + Number(BigInt(o.high) - BigInt(o.low)), 0),
+        );
+    }
+    return sizes;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /** One metadata round trip with no retries: whether the broker answers right now. */

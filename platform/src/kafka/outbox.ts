@@ -1,12 +1,26 @@
 import { fileURLToPath } from "node:url";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import {
+  ATTR_CLOUDEVENTS_EVENT_ID,
+  ATTR_CLOUDEVENTS_EVENT_SOURCE,
+  ATTR_CLOUDEVENTS_EVENT_TYPE,
+  ATTR_KAFKA_MESSAGE_KEY,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM_NAME,
+  MESSAGING_OPERATION_TYPE_VALUE_SEND,
+  MESSAGING_SYSTEM_NAME_VALUE_KAFKA,
+} from "@opentelemetry/semantic-conventions/incubating";
 import { CompressionTypes, type IHeaders, type Producer } from "kafkajs";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
 import type { Logger } from "../logger.js";
 import { runMigrations } from "../db/migrations.js";
 import { failpoint, FAILPOINTS } from "../failpoint.js";
 import { platformMetrics } from "../metrics.js";
+import { publishSpanName } from "../telemetry/schema.js";
 import { outsideTrace } from "../telemetry/spans.js";
 import { cloudEventHeaders, currentTraceHeaders, encodeEvent, newEventId, type EventEnvelope } from "./events.js";
 
@@ -95,18 +109,19 @@ function startPublishSpan(row: OutboxRow, headers: IHeaders, source: string): Sp
   if (row.tracestate) stored["tracestate"] = row.tracestate;
   const parent = propagation.extract(context.active(), stored, headerGetter);
   const span = tracer.startSpan(
-    `${row.topic} publish`,
+    publishSpanName(row.topic),
     {
       kind: SpanKind.PRODUCER,
       attributes: {
-        "messaging.system": "kafka",
-        "messaging.operation.type": "send",
-        "messaging.operation.name": "send",
-        "messaging.destination.name": row.topic,
-        "messaging.message.id": row.id,
-        "cloudevents.event_id": row.id,
-        "cloudevents.event_type": row.event_type,
-        "cloudevents.event_source": source,
+        [ATTR_MESSAGING_SYSTEM_NAME]: MESSAGING_SYSTEM_NAME_VALUE_KAFKA,
+        [ATTR_MESSAGING_OPERATION_TYPE]: MESSAGING_OPERATION_TYPE_VALUE_SEND,
+        [ATTR_MESSAGING_OPERATION_NAME]: MESSAGING_OPERATION_TYPE_VALUE_SEND,
+        [ATTR_MESSAGING_DESTINATION_NAME]: row.topic,
+        [ATTR_KAFKA_MESSAGE_KEY]: row.event_key,
+        [ATTR_MESSAGING_MESSAGE_ID]: row.id,
+        [ATTR_CLOUDEVENTS_EVENT_ID]: row.id,
+        [ATTR_CLOUDEVENTS_EVENT_TYPE]: row.event_type,
+        [ATTR_CLOUDEVENTS_EVENT_SOURCE]: source,
       },
     },
     parent,

@@ -1,7 +1,16 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_RPC_METHOD,
+  ATTR_RPC_STATUS_CODE,
+  ATTR_RPC_SYSTEM_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  RPC_SYSTEM_NAME_VALUE_GRPC,
+} from "@opentelemetry/semantic-conventions";
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -19,6 +28,7 @@ import type { ServiceMetrics } from "../metrics.js";
 import { inboundScope } from "./context.js";
 import { grpcMethodDefinition } from "./grpc-transport.js";
 import { methodPolicy } from "./policy.js";
+import { grpcStatusName, rpcSpanName } from "../telemetry/schema.js";
 
 export interface CallOptions {
   /** Per-call budget; the effective deadline is the sooner of this and the inbound request's. */
@@ -60,6 +70,18 @@ const isTransient = (err: Error) => err instanceof ConnectError && TRANSIENT.has
 const tracer = trace.getTracer("shopmesh.rpc");
 const metadataSetter = { set: (carrier: grpc.Metadata, key: string, value: string) => carrier.set(key, value) };
 
+/**
+ * `server.address` and `server.port` of a stub's address: `host:port`, `[v6]:port`, or a gRPC
+ * target such as `dns:///name:port`.
+ */
+function serverAttributes(address: string): Attributes {
+  const hostPort = address.replace(/^(?:dns|ipv4|ipv6):(?:\/\/[^/]*\/)?/i, "");
+  const match = /^(?:\[([^\]]+)\]|([^:,]+))(?::(\d+))?$/.exec(hostPort);
+  const host = match?.[1] ?? match?.[2];
+  if (!host) return {};
+  return { [ATTR_SERVER_ADDRESS]: host, ...(match?.[3] ? { [ATTR_SERVER_PORT]: Number(match[3]) } : {}) };
+}
+
 function toConnectError(err: grpc.ServiceError): ConnectError {
   return new ConnectError(err.details || err.message, (err.code as number as Code) ?? Code.Unknown);
 }
@@ -87,6 +109,7 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
   };
   const client = new grpc.Client(options.address, grpc.credentials.createInsecure(), channelOptions);
   const target = service.typeName;
+  const server = serverAttributes(options.address);
   const breaker = circuitBreaker(handleWhen(isTransient), {
     halfOpenAfter: options.breakerHalfOpenAfterMs ?? 5_000,
     breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
@@ -130,9 +153,10 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
     const policy = methodPolicy(method).idempotent ? guardedWithRetry : guarded;
     return async (request: unknown, callOptions?: CallOptions) => {
       const started = performance.now();
-      const span = tracer.startSpan(`${target}/${method.name}`, {
+      const name = rpcSpanName(target, method.name);
+      const span = tracer.startSpan(name, {
         kind: SpanKind.CLIENT,
-        attributes: { "rpc.system": "grpc", "rpc.service": target, "rpc.method": method.name },
+        attributes: { [ATTR_RPC_SYSTEM_NAME]: RPC_SYSTEM_NAME_VALUE_GRPC, [ATTR_RPC_METHOD]: name, ...server },
       });
       let code = "OK";
       // One deadline for the whole call: retries share the caller's budget rather than each getting a new one.
@@ -171,7 +195,9 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
         span.setStatus({ code: SpanStatusCode.ERROR });
         return translate(err);
       } finally {
-        span.setAttribute("rpc.grpc.status_code", code === "OK" ? 0 : (Code[code as keyof typeof Code] ?? 2));
+        const status = grpcStatusName(code === "OK" ? 0 : (Code[code as keyof typeof Code] ?? Code.Unknown));
+        span.setAttribute(ATTR_RPC_STATUS_CODE, status);
+        if (code !== "OK") span.setAttribute(ATTR_ERROR_TYPE, status);
         span.end();
         options.metrics?.clientDuration.observe({ target, method: method.name, code }, (performance.now() - started) / 1000);
       }

@@ -1,12 +1,15 @@
 import type { DescMethod, DescService, MessageShape } from "@bufbuild/protobuf";
 import { Code, type ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { ATTR_ERROR_TYPE, ATTR_RPC_METHOD, ATTR_RPC_STATUS_CODE, ATTR_RPC_SYSTEM_NAME, RPC_SYSTEM_NAME_VALUE_GRPC } from "@opentelemetry/semantic-conventions";
+import { RPC_SYSTEM_NAME_VALUE_CONNECTRPC } from "@opentelemetry/semantic-conventions/incubating";
 import type { Logger } from "../logger.js";
 import { toConnectError } from "../errors.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { authorize, type TokenVerifier } from "./auth.js";
 import { callerKey, inboundScope, transportKey } from "./context.js";
 import { methodPolicy } from "./policy.js";
+import { ATTR_SHOPMESH_PROTOCOL, ATTR_SHOPMESH_SERVICE, grpcStatusName, rpcSpanName } from "../telemetry/schema.js";
 import type { RequestValidator } from "./validation.js";
 
 /**
@@ -63,16 +66,17 @@ function startServerSpan(method: DescMethod, ctx: HandlerContext, deps: Pipeline
   const parent = propagation.extract(context.active(), ctx.requestHeader, headerGetter);
   const transport = ctx.values.get(transportKey);
   deps.metrics.rpcInFlight.inc({ service: method.parent.typeName, transport });
+  const name = rpcSpanName(method.parent.typeName, method.name);
   return tracer.startSpan(
-    `${method.parent.typeName}/${method.name}`,
+    name,
     {
       kind: SpanKind.SERVER,
       attributes: {
-        "rpc.system": transport === "grpc" ? "grpc" : "connect_rpc",
-        "rpc.service": method.parent.typeName,
-        "rpc.method": method.name,
-        "shopmesh.service": deps.serviceName,
-        "shopmesh.protocol": ctx.protocolName,
+        // gRPC-Web is gRPC framed for browsers; only the Connect protocol is connectrpc.
+        [ATTR_RPC_SYSTEM_NAME]: ctx.protocolName === "connect" ? RPC_SYSTEM_NAME_VALUE_CONNECTRPC : RPC_SYSTEM_NAME_VALUE_GRPC,
+        [ATTR_RPC_METHOD]: name,
+        [ATTR_SHOPMESH_SERVICE]: deps.serviceName,
+        [ATTR_SHOPMESH_PROTOCOL]: ctx.protocolName,
       },
     },
     parent,
@@ -95,8 +99,9 @@ function scopeOf(ctx: HandlerContext) {
 
 function finish(method: DescMethod, ctx: HandlerContext, deps: PipelineDeps, span: Span, started: number, err: ConnectError | undefined): void {
   const code = err ? Code[err.code] : "OK";
-  const codeNumber = err ? err.code : 0;
-  span.setAttribute("rpc.grpc.status_code", codeNumber);
+  const status = grpcStatusName(err ? err.code : 0);
+  span.setAttribute(ATTR_RPC_STATUS_CODE, status);
+  if (err) span.setAttribute(ATTR_ERROR_TYPE, status);
   if (err && isServerFault(err.code)) span.setStatus({ code: SpanStatusCode.ERROR, message: err.rawMessage });
   span.end();
   const seconds = (performance.now() - started) / 1000;

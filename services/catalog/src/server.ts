@@ -3,6 +3,7 @@ import { Counter } from "prom-client";
 import {
   createRpcServer,
   createServiceMetrics,
+  METRICS,
   pingMysql,
   registration,
   type Redis,
@@ -36,12 +37,8 @@ export function createCatalogServer(deps: CatalogServerDeps): RpcServer {
     productTtlSeconds: deps.productCacheTtlSeconds,
     listTtlSeconds: deps.listCacheTtlSeconds,
   });
-  const searchRequests = new Counter({
-    name: "shopmesh_search_requests_total",
-    help: "SearchProducts answers by backend: the search engine, or the database (no engine, or its fallback).",
-    labelNames: ["backend"],
-    registers: [metrics.registry],
-  });
+  const { name, help, labelNames } = METRICS.searchRequests;
+  const searchRequests = new Counter({ name, help, labelNames, registers: [metrics.registry] });
   return createRpcServer({
     name: "catalog",
     logger: deps.logger,

@@ -1,5 +1,5 @@
 import { RateLimitService } from "@shopmesh/gen/envoy/service/ratelimit/v3/rls_pb.js";
-import { Counter, createRpcServer, createServiceMetrics, registration, type Logger, type RpcServer } from "@shopmesh/platform";
+import { Counter, createRpcServer, createServiceMetrics, METRICS, registration, type Logger, type RpcServer } from "@shopmesh/platform";
 import type { Limits } from "./domain/limits.js";
 import { createRatelimitService, type FailureMode } from "./handlers/ratelimit-service.js";
 import type { TokenBuckets } from "./store/token-bucket.js";
@@ -17,12 +17,8 @@ export interface RatelimitServerDeps {
  */
 export function createRatelimitServer(deps: RatelimitServerDeps): RpcServer {
   const metrics = createServiceMetrics("ratelimit");
-  const decisions = new Counter({
-    name: "shopmesh_ratelimit_decisions_total",
-    help: "Rate-limit decisions by class and outcome (ok, over_limit, error_allowed, error_denied).",
-    labelNames: ["class", "decision"] as const,
-    registers: [metrics.registry],
-  });
+  const { name, help, labelNames } = METRICS.ratelimitDecisions;
+  const decisions = new Counter({ name, help, labelNames, registers: [metrics.registry] });
   return createRpcServer({
     name: "ratelimit",
     logger: deps.logger,

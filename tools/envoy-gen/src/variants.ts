@@ -5,7 +5,7 @@ import { renderEnvoyConfig, type EnvoyConfigOptions, type Upstream } from "./ren
 import { toYaml } from "./yaml.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const DEFAULT_STOREFRONT_ORIGINS = "http://127.0.0.1:5173,http://localhost:5173";
+export const DEFAULT_STOREFRONT_ORIGINS = `http://127.0.0.1:${topology.storefront.port},http://localhost:${topology.storefront.port}`;
 /** Namespace the Kubernetes variant addresses (`<service>.<namespace>.svc.cluster.local`). */
 export const DEFAULT_K8S_NAMESPACE = "shopmesh";
 

@@ -1,2 +1,2 @@
-/** The topology's generated files: docs/ports.md, scripts/infra/topics.txt, ops/prometheus/prometheus.yml. */
+/** Files generated from the topology and the telemetry registry: docs/ports.md, docs/telemetry.md, scripts/infra/topics.txt, ops/. */
 export * from "./render.js";

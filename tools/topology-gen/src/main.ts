@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Writes the files generated from the topology (platform/src/topology.ts):
-//   node tools/topology-gen/dist/main.js           docs/ports.md, scripts/infra/topics.txt, ops/prometheus/prometheus.yml
+// Writes the files generated from the topology (platform/src/topology.ts) and the telemetry registry (platform/src/telemetry/schema.ts):
+//   node tools/topology-gen/dist/main.js           docs/ports.md, docs/telemetry.md, scripts/infra/topics.txt, ops/ (Prometheus configs, dashboards)
 //   node tools/topology-gen/dist/main.js --check   exit 1 naming every committed file that differs
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -1,4 +1,4 @@
-import { Counter, type Logger, type Redis, type Registry } from "@shopmesh/platform";
+import { Counter, METRICS, type Logger, type Redis, type Registry } from "@shopmesh/platform";
 import type { ProductRecord } from "../domain/product.js";
 import { createSingleFlight } from "./single-flight.js";
 
@@ -47,15 +47,10 @@ const fromStored = (stored: StoredProduct): ProductRecord => ({
 });
 
 function requestCounter(registry: Registry): Counter<"cache" | "result"> {
-  const name = "shopmesh_cache_requests_total";
+  const { name, help, labelNames } = METRICS.cacheRequests;
   const existing = registry.getSingleMetric(name);
   if (existing) return existing as Counter<"cache" | "result">;
-  return new Counter({
-    name,
-    help: "Cache lookups by cache and result (hit, miss, or error when Redis failed).",
-    labelNames: ["cache", "result"],
-    registers: [registry],
-  });
+  return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
 /**

@@ -11,7 +11,9 @@ import {
   wrap,
   type IPolicy,
 } from "cockatiel";
-import { currentTraceHeaders, inSpan, UnavailableError, type Logger } from "@shopmesh/platform";
+import { ATTR_HTTP_REQUEST_METHOD } from "@opentelemetry/semantic-conventions";
+import { ATTR_URL_TEMPLATE } from "@opentelemetry/semantic-conventions/incubating";
+import { ATTR_SHOPMESH_PAYMENT_ID, currentTraceHeaders, inSpan, SPANS, UnavailableError, type Logger } from "@shopmesh/platform";
 
 /** The provider's view of an intent, as much as payment needs. */
 export interface ProviderIntent {
@@ -105,8 +107,8 @@ export function createProviderClient(options: { baseUrl: string; timeoutMs: numb
 
   return {
     async createIntent(input) {
-      const attributes = { "http.request.method": "POST", "url.template": "/v1/payment_intents", "shopmesh.payment.id": input.paymentId };
-      return inSpan("payment_provider create_intent", { kind: "client", attributes }, async () => {
+      const attributes = { [ATTR_HTTP_REQUEST_METHOD]: "POST", [ATTR_URL_TEMPLATE]: "/v1/payment_intents", [ATTR_SHOPMESH_PAYMENT_ID]: input.paymentId };
+      return inSpan(SPANS.providerCall.name, { kind: "client", attributes }, async () => {
         // Providers echo an intent's metadata on its webhooks: carrying the trace context there
         // lets the webhook (a new HTTP request from the provider) continue the checkout's trace.
         const body = await call<IntentBody>(

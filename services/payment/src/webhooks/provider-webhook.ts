@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { inSpan, type HttpRoute, type Logger } from "@shopmesh/platform";
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_ROUTE } from "@opentelemetry/semantic-conventions";
+import { ATTR_SHOPMESH_WEBHOOK_EVENT_ID, ATTR_SHOPMESH_WEBHOOK_TYPE, inSpan, type HttpRoute, type Logger } from "@shopmesh/platform";
 import { SIGNATURE_HEADER, verifyWebhookSignature } from "../domain/webhook-signature.js";
 import type { Payments } from "../payments.js";
 
@@ -80,10 +81,10 @@ export function providerWebhookRoute(deps: { payments: Payments; secret: string;
       // The intent's metadata carries the trace context of the checkout that created it.
       const { traceparent, tracestate } = parsed.data.metadata;
       const attributes = {
-        "http.request.method": "POST",
-        "http.route": WEBHOOK_PATH,
-        "shopmesh.webhook.type": parsed.type,
-        "shopmesh.webhook.event_id": parsed.id,
+        [ATTR_HTTP_REQUEST_METHOD]: "POST",
+        [ATTR_HTTP_ROUTE]: WEBHOOK_PATH,
+        [ATTR_SHOPMESH_WEBHOOK_TYPE]: parsed.type,
+        [ATTR_SHOPMESH_WEBHOOK_EVENT_ID]: parsed.id,
       };
       const outcome = await inSpan(`POST ${WEBHOOK_PATH}`, { kind: "server", attributes, parent: { traceparent, tracestate } }, () =>
         deps.payments.applyWebhook(parsed),
