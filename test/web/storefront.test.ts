@@ -1,13 +1,15 @@
 // The storefront in real Chromium, through a real Envoy, against the real mesh: what a customer
 // does (register, search, cart, checkout, pay, watch the order) and what an admin does.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { connectClient, eventually, freePort, spawnService, type SpawnedService, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
-import { at, startEdge, waitHealthy, type RunningEnvoy } from "../edge/harness.js";
+import { at, REPO_ROOT, startEdge, waitHealthy, type RunningEnvoy } from "../edge/harness.js";
 import { startMesh, type Mesh } from "../e2e/mesh.js";
 import { buildStorefront, launchChromium, screenshot, serveStorefront, type ServedStorefront } from "./storefront.js";
 
@@ -196,7 +198,6 @@ test("when a shopper registers, searches, buys two products and pays, then the o
   await page.setViewportSize({ width: 1100, height: 900 });
   await page.goto(`${storefront.origin}/#/`);
   await page.getByRole("list", { name: "Products" }).getByRole("link").nth(2).waitFor();
-  // test-output/web/10-shop-signed-in.png is what docs/storefront.png (the README's picture) is copied from.
   await screenshot(page, "10-shop-signed-in");
   await context.close();
 }, 90_000);
@@ -282,3 +283,33 @@ test("search: suggestions as you type, a corrected query when nothing matched, a
   }
   await context.close();
 }, 90_000);
+
+test("the README's picture: the shop over the demo catalog, seeded by the catalog's own seed as npm start runs it", async () => {
+  // The first 120 demo products (10 in each category): a real page of the catalog npm start shows, in seconds.
+  const address = (name: string) => `127.0.0.1:${mesh.ports[name]!}`;
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, "services", "catalog", "dist", "seed", "main.js")],
+      {
+        env: {
+          ...process.env,
+          IDENTITY_ADDR: address("identity"),
+          CATALOG_ADDR: address("catalog"),
+          INVENTORY_ADDR: address("inventory"),
+          SEED_PRODUCTS: "120",
+        },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) => (err ? reject(new Error(`seed failed: ${err.message}\n${stdout}${stderr}`.slice(0, 3_000))) : resolve()),
+    ),
+  );
+  const { categories } = await client(CatalogService, "catalog").listCategories({ pageSize: 100 });
+  const electronics = categories.find((category) => category.slug === "electronics")!;
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${storefront.origin}/#/?category=${electronics.id}`);
+  await page.getByRole("list", { name: "Products" }).getByRole("link").nth(7).waitFor();
+  await page.screenshot({ path: join(REPO_ROOT, "docs", "storefront.png") });
+  await context.close();
+}, 180_000);

@@ -4,12 +4,12 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "../logger.js";
 import { createServiceMetrics, type ServiceMetrics } from "../metrics.js";
 import type { TokenVerifier } from "./auth.js";
 import { grpcHandlers, grpcServiceDefinition } from "./grpc-transport.js";
 import { wrapServiceImpl } from "./pipeline.js";
+import { createHealthService } from "./health.js";
 import { addReflectionToServer, createReflection } from "./reflection.js";
 import { createRequestValidator } from "./validation.js";
 
@@ -109,8 +109,8 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     grpcServer.addService(grpcServiceDefinition(service), grpcHandlers(service, impl as ServiceImpl<DescService>, shutdownController.signal));
   }
   const serviceNames = wrapped.map(({ service }) => service.typeName);
-  const health = new HealthImplementation(Object.fromEntries([["", "NOT_SERVING"], ...serviceNames.map((name) => [name, "NOT_SERVING"])]));
-  health.addToServer(grpcServer);
+  const health = createHealthService(Object.fromEntries([["", "NOT_SERVING"], ...serviceNames.map((name) => [name, "NOT_SERVING"] as const)]));
+  health.addToServer(grpcServer, shutdownController.signal);
   addReflectionToServer(grpcServer, createReflection(wrapped.map(({ service }) => service)));
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
 

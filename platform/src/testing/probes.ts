@@ -1,12 +1,13 @@
 import * as grpc from "@grpc/grpc-js";
-import { service as healthService } from "grpc-health-check";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus, type HealthCheckResponse } from "@shopmesh/gen/grpc/health/v1/health_pb.js";
+import { grpcServiceDefinition } from "../rpc/grpc-transport.js";
 
-type HealthStatus = "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
+type HealthStatus = keyof typeof ServingStatus;
 
 interface HealthClient extends grpc.Client {
-  Check(request: { service: string }, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response?: { status: HealthStatus }) => void): void;
+  check(request: { service: string }, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response?: HealthCheckResponse) => void): void;
 }
-const HealthClient = grpc.makeGenericClientConstructor(healthService as unknown as grpc.ServiceDefinition, "Health") as unknown as new (
+const HealthClient = grpc.makeGenericClientConstructor(grpcServiceDefinition(Health), "Health") as unknown as new (
   address: string,
   credentials: grpc.ChannelCredentials,
 ) => HealthClient;
@@ -16,7 +17,9 @@ export async function grpcHealthStatus(port: number, service = ""): Promise<Heal
   const client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   try {
     return await new Promise<HealthStatus>((resolve, reject) =>
-      client.Check({ service }, { deadline: Date.now() + 5_000 }, (err, response) => (err ? reject(err) : resolve(response!.status))),
+      client.check({ service }, { deadline: Date.now() + 5_000 }, (err, response) =>
+        err ? reject(err) : resolve(ServingStatus[response!.status] as HealthStatus),
+      ),
     );
   } finally {
     client.close();

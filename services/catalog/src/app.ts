@@ -56,8 +56,10 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
     pool,
     logger,
     producer: publishing.producer,
-    groupId: consumerGroup("catalog", config),
     // Its own product events feed the search index; inventory's stock events, the "in stock" filter.
+    // One group per topic set: members of a group must all subscribe to the same topics, or
+    // partitions land on a member without their handlers (a catalog without the engine, say).
+    groupId: consumerGroup(search ? "catalog-search" : "catalog", config),
     topics: search ? [TOPICS.catalog, TOPICS.inventory] : [TOPICS.inventory],
     startAt: config.KAFKA_CONSUMER_START,
     handlers: [

@@ -292,8 +292,11 @@ const QUALITIES = [
   "backed by a generous warranty",
 ];
 
-/** The demo catalog: `count` products (default 1,200) spread evenly over the categories. */
-export function demoCatalog(count = 1_200): DemoProduct[] {
+/** Products in the whole demo catalog. */
+export const DEMO_CATALOG_SIZE = 1_200;
+
+/** The demo catalog: `count` products (default all) spread evenly over the categories; a smaller count is its prefix. */
+export function demoCatalog(count = DEMO_CATALOG_SIZE): DemoProduct[] {
   const random = createRandom(20_240_601);
   const products: DemoProduct[] = [];
   for (let index = 0; index < count; index++) {

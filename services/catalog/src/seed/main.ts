@@ -2,7 +2,7 @@
  * Seeds the demo catalog (and, when inventory answers, its stock) through the real RPCs:
  *   node services/catalog/dist/seed/main.js
  * Env: IDENTITY_ADDR, CATALOG_ADDR, INVENTORY_ADDR (host:port, loopback defaults),
- * IDENTITY_ADMIN_EMAIL, IDENTITY_ADMIN_PASSWORD.
+ * IDENTITY_ADMIN_EMAIL, IDENTITY_ADMIN_PASSWORD; SEED_PRODUCTS, the first N of the demo catalog (all 1,200 by default).
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
@@ -10,6 +10,7 @@ import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { createGrpcClient, createLogger, devDefault, loadConfig, runMain, serviceAddress } from "@shopmesh/platform";
 import { z } from "zod";
+import { DEMO_CATALOG_SIZE, demoCatalog } from "./demo-catalog.js";
 import { seedDemoCatalog } from "./seed.js";
 
 const seedConfigShape = {
@@ -20,6 +21,7 @@ const seedConfigShape = {
   IDENTITY_ADMIN_EMAIL: devDefault("admin@shopmesh.local"),
   IDENTITY_ADMIN_PASSWORD: devDefault("admin-password"),
   SEED_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
+  SEED_PRODUCTS: z.coerce.number().int().min(1).max(DEMO_CATALOG_SIZE).default(DEMO_CATALOG_SIZE),
 };
 
 runMain(async () => {
@@ -37,7 +39,13 @@ runMain(async () => {
       () => true,
       (err: unknown) => !(err instanceof ConnectError) || ![Code.Unavailable, Code.DeadlineExceeded, Code.Unimplemented].includes(err.code),
     );
-    const summary = await seedDemoCatalog({ catalog, inventory: inventoryUp ? inventory : undefined, adminToken, concurrency: config.SEED_CONCURRENCY });
+    const summary = await seedDemoCatalog({
+      catalog,
+      inventory: inventoryUp ? inventory : undefined,
+      adminToken,
+      concurrency: config.SEED_CONCURRENCY,
+      products: demoCatalog(config.SEED_PRODUCTS),
+    });
     const stock = summary.stockSet === undefined ? `stock skipped (inventory not reachable at ${config.INVENTORY_ADDR})` : `stock set for ${summary.stockSet}`;
     process.stdout.write(
       `seed: categories ${summary.categoriesCreated} created / ${summary.categoriesExisting} existing, products ${summary.productsCreated} created / ${summary.productsExisting} existing, ${stock}, ${Math.round(performance.now() - started)} ms\n`,
