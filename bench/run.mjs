@@ -479,7 +479,7 @@ async function main() {
 
   // --- 5: footprint -------------------------------------------------------------------------
   recordIdle();
-  const stackNames = ["identity", "catalog", "cart", "order", "payment", "inventory", "delivery", "notification", "payment-provider-sim", "ratelimit", "envoy"];
+  const stackNames = [...servicesByPort().map(([name]) => name), "envoy"];
   const peakUnderLoad = {};
   for (const scenario of Object.values(results.scenarios))
     for (const [name, mib] of Object.entries(scenario.rssPeakMiB ?? {})) peakUnderLoad[name] = Math.max(peakUnderLoad[name] ?? 0, mib);

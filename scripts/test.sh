@@ -40,6 +40,9 @@ for config in envoy/envoy.yaml envoy/envoy.compose.yaml envoy/envoy.k8s.yaml; do
   echo "valid: $config"
 done
 
+step "deployment: k8s/ and compose.yaml generated from the topology up to date"
+npm run --silent deploy:check
+
 step "typecheck (sources and tests)"
 npx tsc -p tsconfig.json
 npx tsc -p web

@@ -2,7 +2,7 @@
  * The topology of shopmesh: every deployable service, the Kafka topics between them and the
  * infrastructure they run on. The one home of these facts: Envoy, Kubernetes, compose, the
  * local stack, the tests, the benchmark, Prometheus, scripts/infra/topics.txt and
- * docs/ports.md read it or are generated from it (tools/topology-gen, scripts/k8s/generate.mjs).
+ * docs/ports.md read it or are generated from it (tools/topology-gen, tools/envoy-gen, tools/deploy-gen).
  *
  * It imports nothing, so plain-node scripts load its build as `@shopmesh/platform/topology`.
  */
@@ -234,17 +234,30 @@ export type InfraName = keyof typeof infrastructure;
  */
 const storefront = { port: 5173, env: "STOREFRONT_PORT", host: "web", label: "storefront" } as const satisfies InfraSpec;
 
+/**
+ * A topology of this shape, for what renders from one: the generators take it as a parameter
+ * (defaulting to `topology`), so a test can add a service to a copy and see every output pick it up.
+ */
+export interface Topology {
+  readonly services: Readonly<Record<string, ServiceSpec>>;
+  readonly infrastructure: typeof infrastructure;
+  readonly storefront: InfraSpec;
+  readonly topics: Readonly<Record<TopicKey, TopicSpec>>;
+}
+
 /** The whole topology: `topology.services.inventory.port`, `topology.infrastructure.kafka.port`, `topology.storefront.port`. */
-export const topology = { services, infrastructure, storefront, topics } as const;
+export const topology = { services, infrastructure, storefront, topics } as const satisfies Topology;
 
 /** One service's entry, with every optional field visible to the type. */
 export function serviceSpec(name: ServiceName): ServiceSpec<ServiceName> {
   return services[name];
 }
 
-/** Every service, lowest port first (the order the stack starts and lists them). */
-export function servicesByPort(): Array<[ServiceName, ServiceSpec<ServiceName>]> {
-  return (Object.entries(services) as Array<[ServiceName, ServiceSpec<ServiceName>]>).sort(([, a], [, b]) => a.port - b.port);
+/** Every service, lowest port first (the order the stack starts and lists them); of `of` when given. */
+export function servicesByPort(): Array<[ServiceName, ServiceSpec<ServiceName>]>;
+export function servicesByPort(of: Topology): Array<[string, ServiceSpec]>;
+export function servicesByPort(of: Topology = topology): Array<[string, ServiceSpec]> {
+  return Object.entries(of.services).sort(([, a], [, b]) => a.port - b.port);
 }
 
 /** The variable through which callers find a service: `payment-provider-sim` -> `PAYMENT_PROVIDER_SIM_ADDR`. */
@@ -261,25 +274,27 @@ export function localAddress(name: ServiceName | InfraName): string {
 }
 
 /** A service's `env`, with every service URL resolved through `address` (`host:port` as the deployment names it). */
-export function resolveEnv(name: ServiceName, address: (service: ServiceName) => string): Record<string, string> {
+export function resolveEnv(name: ServiceName, address: (service: ServiceName) => string): Record<string, string>;
+export function resolveEnv(name: string, address: (service: string) => string, of: Topology): Record<string, string>;
+export function resolveEnv(name: string, address: (service: ServiceName) => string, of: Topology = topology): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(serviceSpec(name).env ?? {}).map(([variable, value]) => [
+    Object.entries(of.services[name]?.env ?? {}).map(([variable, value]) => [
       variable,
-      typeof value === "string" ? value : `http://${address(value.urlOf)}${value.path ?? ""}`,
+      typeof value === "string" ? value : `http://${address(value.urlOf as ServiceName)}${value.path ?? ""}`,
     ]),
   );
 }
 
 /** Every default port by the variable that overrides it: services, infrastructure and the storefront. */
-export function portDefaults(): Record<string, number> {
+export function portDefaults(of: Topology = topology): Record<string, number> {
   const ports: Record<string, number> = {};
-  for (const [, service] of servicesByPort()) ports[service.portEnv] = service.port;
-  for (const endpoint of [...Object.values(infrastructure), storefront]) ports[endpoint.env] = endpoint.port;
+  for (const [, service] of servicesByPort(of)) ports[service.portEnv] = service.port;
+  for (const endpoint of [...Object.values(of.infrastructure), of.storefront]) ports[endpoint.env] = endpoint.port;
   return ports;
 }
 
 /** Every topic to create, dead-letter twins after the topics (the order of scripts/infra/topics.txt). */
-export function declaredTopics(): TopicSpec[] {
-  const all = Object.values(topics);
+export function declaredTopics(of: Topology = topology): TopicSpec[] {
+  const all = Object.values(of.topics);
   return [...all, ...all.map((topic) => ({ name: deadLetterTopic(topic.name), partitions: DEAD_LETTER_PARTITIONS }))];
 }

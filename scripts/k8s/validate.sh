@@ -13,8 +13,8 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 cd "$ROOT"
 
-echo "==> generated files up to date"
-node scripts/k8s/generate.mjs --check
+echo "==> generated files up to date (tools/deploy-gen; needs npm run build)"
+npm run --silent deploy:check
 
 for overlay in dev prod; do
   echo "==> kustomize build k8s/overlays/$overlay"

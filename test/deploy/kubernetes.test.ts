@@ -21,7 +21,7 @@ beforeAll(() => {
 const find = (overlay: string, kind: string, name: string) => rendered.get(overlay)!.objects.find((o) => o.kind === kind && o.metadata.name === name);
 
 test("the generated compose file and k8s/ match the topology (no stale or hand-edited output)", () => {
-  const result = run(process.execPath, ["scripts/k8s/generate.mjs", "--check"]);
+  const result = run(process.execPath, ["tools/deploy-gen/dist/main.js", "--check"]);
   expect(result.stderr).toBe("");
   expect(result.status).toBe(0);
 });

@@ -1,17 +1,17 @@
 import { fileURLToPath } from "node:url";
-import { portDefaults, serviceSpec, topology, type ServiceName } from "@shopmesh/platform/topology";
+import { portDefaults, topology as shopmeshTopology, type Topology } from "@shopmesh/platform/topology";
 import type { EdgeService } from "./contracts.js";
 import { renderEnvoyConfig, type EnvoyConfigOptions, type Upstream } from "./render.js";
 import { toYaml } from "./yaml.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-export const DEFAULT_STOREFRONT_ORIGINS = `http://127.0.0.1:${topology.storefront.port},http://localhost:${topology.storefront.port}`;
+export const DEFAULT_STOREFRONT_ORIGINS = `http://127.0.0.1:${shopmeshTopology.storefront.port},http://localhost:${shopmeshTopology.storefront.port}`;
 /** Namespace the Kubernetes variant addresses (`<service>.<namespace>.svc.cluster.local`). */
 export const DEFAULT_K8S_NAMESPACE = "shopmesh";
 
-/** Default ports by environment variable, from the topology (platform/src/topology.ts). */
-export function defaultPorts(): Map<string, number> {
-  return new Map(Object.entries(portDefaults()));
+/** Default ports by environment variable, from the topology (platform/src/topology.ts, or `topology`). */
+export function defaultPorts(topology: Topology = shopmeshTopology): Map<string, number> {
+  return new Map(Object.entries(portDefaults(topology)));
 }
 
 function portOf(ports: Map<string, number>, env: string): number {
@@ -21,21 +21,29 @@ function portOf(ports: Map<string, number>, env: string): number {
 }
 
 /** Every upstream the config names, as `{ name -> env var of its port }`. */
-export function upstreamPortVariables(services: EdgeService[]): Record<string, string> {
+export function upstreamPortVariables(services: EdgeService[], topology: Topology = shopmeshTopology): Record<string, string> {
   const variables: Record<string, string> = {};
-  for (const service of services) {
-    if (!(service.upstream in topology.services)) throw new Error(`${service.typeName}: the topology has no service ${service.upstream}`);
-    variables[service.upstream] = serviceSpec(service.upstream as ServiceName).portEnv;
-  }
-  variables["ratelimit"] = topology.services.ratelimit.portEnv;
+  const portEnvOf = (name: string, what: string) => {
+    const spec = topology.services[name];
+    if (!spec) throw new Error(`${what}: the topology has no service ${name}`);
+    return spec.portEnv;
+  };
+  for (const service of services) variables[service.upstream] = portEnvOf(service.upstream, service.typeName);
+  variables["ratelimit"] = portEnvOf("ratelimit", "the edge's rate limiter");
   variables["otel"] = topology.infrastructure.otlpGrpc.env;
   return variables;
 }
 
 /** Upstream addresses: `host(name)` for each deployable on its documented (or overridden) port. */
-export function upstreamsAt(services: EdgeService[], ports: Map<string, number>, host: (name: string) => string): Record<string, Upstream> {
+export function upstreamsAt(
+  services: EdgeService[],
+  ports: Map<string, number>,
+  host: (name: string) => string,
+  topology: Topology = shopmeshTopology,
+): Record<string, Upstream> {
   const upstreams: Record<string, Upstream> = {};
-  for (const [name, variable] of Object.entries(upstreamPortVariables(services))) upstreams[name] = { host: host(name), port: portOf(ports, variable) };
+  for (const [name, variable] of Object.entries(upstreamPortVariables(services, topology)))
+    upstreams[name] = { host: host(name), port: portOf(ports, variable) };
   return upstreams;
 }
 
@@ -53,17 +61,17 @@ export interface VariantSettings {
   rateLimitFailureModeDeny: boolean;
 }
 
-export function defaultVariantSettings(): VariantSettings {
+export function defaultVariantSettings(topology: Topology = shopmeshTopology): VariantSettings {
   return {
-    ports: defaultPorts(),
+    ports: defaultPorts(topology),
     storefrontOrigins: DEFAULT_STOREFRONT_ORIGINS.split(","),
     k8sNamespace: DEFAULT_K8S_NAMESPACE,
     rateLimitFailureModeDeny: false,
   };
 }
 
-/** The three committed variants: one template, only listen and upstream addresses differ. */
-export function variants(services: EdgeService[], settings: VariantSettings): Variant[] {
+/** The three committed variants: one template, only listen and upstream addresses differ. `settings.ports` must be of `topology`. */
+export function variants(services: EdgeService[], settings: VariantSettings, topology: Topology = shopmeshTopology): Variant[] {
   const common = {
     services,
     edgePort: portOf(settings.ports, "EDGE_PORT"),
@@ -77,12 +85,12 @@ export function variants(services: EdgeService[], settings: VariantSettings): Va
     {
       file: "envoy.yaml",
       description: "local processes on loopback (npm start)",
-      options: { ...common, listenAddress: "127.0.0.1", upstreams: upstreamsAt(services, settings.ports, () => "127.0.0.1") },
+      options: { ...common, listenAddress: "127.0.0.1", upstreams: upstreamsAt(services, settings.ports, () => "127.0.0.1", topology) },
     },
     {
       file: "envoy.compose.yaml",
       description: "docker compose (service names on the compose network)",
-      options: { ...common, listenAddress: "0.0.0.0", upstreams: upstreamsAt(services, settings.ports, hostname) },
+      options: { ...common, listenAddress: "0.0.0.0", upstreams: upstreamsAt(services, settings.ports, hostname, topology) },
     },
     {
       file: "envoy.k8s.yaml",
@@ -90,7 +98,7 @@ export function variants(services: EdgeService[], settings: VariantSettings): Va
       options: {
         ...common,
         listenAddress: "0.0.0.0",
-        upstreams: upstreamsAt(services, settings.ports, (name) => `${hostname(name)}.${settings.k8sNamespace}.svc.cluster.local`),
+        upstreams: upstreamsAt(services, settings.ports, (name) => `${hostname(name)}.${settings.k8sNamespace}.svc.cluster.local`, topology),
       },
     },
   ];

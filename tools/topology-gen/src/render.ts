@@ -1,5 +1,5 @@
 import { SERVICE_NAME_LABEL } from "@shopmesh/platform/telemetry-schema";
-import { declaredTopics, LOCAL_HOST, servicesByPort, topology } from "@shopmesh/platform/topology";
+import { declaredTopics, LOCAL_HOST, servicesByPort, topology as shopmeshTopology, type Topology } from "@shopmesh/platform/topology";
 import { stringify } from "yaml";
 import { renderDashboardPanels, renderGrafanaDashboard } from "./dashboard.js";
 import { markdownTable } from "./markdown.js";
@@ -14,8 +14,8 @@ export interface GeneratedFile {
 const SOURCE = "platform/src/topology.ts";
 const REGENERATE = "npm run build && npm run topology:generate   (check: npm run topology:check)";
 
-/** docs/ports.md: every default port and the variable that overrides it. */
-export function renderPortsDoc(): string {
+/** docs/ports.md: every default port and the variable that overrides it (of the topology, or of `topology`). */
+export function renderPortsDoc(topology: Topology = shopmeshTopology): string {
   const { edge, envoyAdmin, ...servers } = topology.infrastructure;
   const { storefront } = topology;
   const row = (what: string, port: number, env: string) => [what, String(port), `\`${env}\``];
@@ -23,7 +23,7 @@ export function renderPortsDoc(): string {
     row(storefront.label, storefront.port, storefront.env),
     row(edge.label, edge.port, edge.env),
     row(envoyAdmin.label, envoyAdmin.port, envoyAdmin.env),
-    ...servicesByPort().map(([name, service]) => row(service.devOnly ? `${name} (dev only)` : name, service.port, service.portEnv)),
+    ...servicesByPort(topology).map(([name, service]) => row(service.devOnly ? `${name} (dev only)` : name, service.port, service.portEnv)),
     ...Object.values(servers).map((server) => row(server.label, server.port, server.env)),
   ];
   return [
@@ -73,9 +73,9 @@ const TARGET_LABEL = SERVICE_NAME_LABEL;
  * A Prometheus scrape config: /metrics of every deployed service, and Envoy's admin stats.
  * `host` names a service's host (`order` in compose and Kubernetes, 127.0.0.1 locally).
  */
-function prometheusConfig(host: (service: string) => string, scrapeInterval: string): string {
+function prometheusConfig(host: (service: string) => string, scrapeInterval: string, topology: Topology): string {
   const target = (address: string, service: string) => ({ targets: [address], labels: { [TARGET_LABEL]: service } });
-  const deployed = servicesByPort()
+  const deployed = servicesByPort(topology)
     .filter(([, service]) => !service.devOnly)
     .sort(([a], [b]) => a.localeCompare(b));
   const envoy = topology.infrastructure.envoyAdmin;
@@ -105,22 +105,22 @@ const PROMETHEUS_HEADER = [
 ];
 
 /** ops/prometheus/prometheus.yml: compose and Kubernetes, targets by their service names. */
-export function renderPrometheus(): string {
+export function renderPrometheus(topology: Topology = shopmeshTopology): string {
   return [
     ...PROMETHEUS_HEADER,
     "# Targets are the compose/Kubernetes service names at their topology ports (validated by",
     "# test/observability/trace.test.ts). Locally, scripts/infra/up.sh runs prometheus.local.yml.",
-    prometheusConfig((service) => service, "15s"),
+    prometheusConfig((service) => service, "15s", topology),
   ].join("\n");
 }
 
 /** ops/prometheus/prometheus.local.yml: what scripts/infra/up.sh runs, every target on loopback. */
-export function renderLocalPrometheus(): string {
+export function renderLocalPrometheus(topology: Topology = shopmeshTopology): string {
   return [
     ...PROMETHEUS_HEADER,
     `# npm start: every target on ${LOCAL_HOST} at its default port (docs/ports.md), scraped every 5 s so`,
     "# the dashboard (ops/prometheus/dashboard, served at /user/) fills quickly.",
-    prometheusConfig(() => LOCAL_HOST, "5s"),
+    prometheusConfig(() => LOCAL_HOST, "5s", topology),
   ].join("\n");
 }
 
