@@ -1,3 +1,4 @@
+import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /**
@@ -7,10 +8,24 @@ import { Code, ConnectError } from "@connectrpc/connect";
  */
 export abstract class DomainError extends Error {
   abstract readonly code: Code;
-  constructor(message: string, options?: ErrorOptions) {
+  /** Facts a client acts on (which products are short), sent as google.rpc.Status details on every transport. */
+  readonly details: readonly ErrorDetail[];
+  constructor(message: string, options?: ErrorOptions & { details?: readonly ErrorDetail[] }) {
     super(message, options);
     this.name = new.target.name;
+    this.details = options?.details ?? [];
   }
+}
+
+/** A protobuf message carried by an error; clients read it by type (ConnectError.findDetails). */
+export interface ErrorDetail {
+  desc: DescMessage;
+  value: MessageInitShape<DescMessage>;
+}
+
+/** An error detail whose value is checked against its message type. */
+export function errorDetail<Desc extends DescMessage>(desc: Desc, value: MessageInitShape<Desc>): ErrorDetail {
+  return { desc, value: value as MessageInitShape<DescMessage> };
 }
 
 export class InvalidArgumentError extends DomainError {
@@ -56,7 +71,7 @@ export function toConnectError(err: unknown, onUnexpected: (err: unknown) => voi
     return err;
   }
   if (err instanceof DomainError) {
-    return new ConnectError(err.message, err.code);
+    return new ConnectError(err.message, err.code, undefined, [...err.details]);
   }
   onUnexpected(err);
   return new ConnectError(INTERNAL_MESSAGE, Code.Internal);

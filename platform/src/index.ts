@@ -14,6 +14,7 @@ export * from "./kafka/consumer.js";
 export * from "./rpc/auth.js";
 export * from "./rpc/client.js";
 export * from "./rpc/context.js";
+export * from "./rpc/page-token.js";
 export * from "./rpc/policy.js";
 export * from "./rpc/server.js";
 export * from "./rpc/validation.js";

@@ -16,12 +16,12 @@ import {
 } from "@opentelemetry/semantic-conventions/incubating";
 import { CompressionTypes, type IHeaders, type Producer } from "kafkajs";
 import type { Pool, PoolConnection, RowDataPacket } from "mysql2/promise";
+import { createBackgroundLoop } from "../background-loop.js";
 import type { Logger } from "../logger.js";
 import { runMigrations } from "../db/migrations.js";
 import { failpoint, FAILPOINTS } from "../failpoint.js";
 import { platformMetrics } from "../metrics.js";
 import { publishSpanName } from "../telemetry/schema.js";
-import { outsideTrace } from "../telemetry/spans.js";
 import { cloudEventHeaders, currentTraceHeaders, encodeEvent, newEventId, type EventEnvelope } from "./events.js";
 
 const OUTBOX_MIGRATIONS = fileURLToPath(new URL("../../migrations/outbox", import.meta.url));
@@ -144,13 +144,6 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { pool, producer, logger } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   const batchSize = options.batchSize ?? 200;
-  let timer: NodeJS.Timeout | undefined;
-  let running = false;
-  // A nudge that arrives mid-batch may be for rows the batch's SELECT did not see: run again
-  // right after it rather than waiting out the poll interval.
-  let wokenWhileRunning = false;
-  let stopped = true;
-  let pending: Promise<unknown> = Promise.resolve();
   let lockConnection: PoolConnection | undefined;
 
   async function holdLeadership(): Promise<boolean> {
@@ -243,50 +236,37 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
   }
 
-  // The relay runs outside any request: a nudge from a handler must not make every later poll
-  // (and its SQL) part of that handler's trace, since timers inherit the active context.
-  const tick = (): Promise<void> => outsideTrace(pollOnce);
-
-  async function pollOnce(): Promise<void> {
-    if (running || stopped) return;
-    running = true;
-    wokenWhileRunning = false;
-    try {
-      await drainOnce();
-    } catch (err) {
+  // A nudge that arrives mid-batch may be for rows the batch's SELECT did not see: the loop
+  // runs again right after it rather than waiting out the poll interval.
+  const loop = createBackgroundLoop({
+    name: "outbox relay",
+    intervalMs: pollIntervalMs,
+    maxBackoffMs: 2_000,
+    logger,
+    runOnStart: true,
+    round: async () => void (await drainOnce()),
+    onError: () => {
       platformMetrics.outboxPublishFailures.inc();
-      logger.warn({ err }, "outbox relay batch failed; will retry");
       // A broken lock connection must be replaced, or no relay would ever take over.
       lockConnection?.destroy();
       lockConnection = undefined;
-    } finally {
-      running = false;
-      if (!stopped) timer = setTimeout(() => void (pending = tick()), wokenWhileRunning ? 0 : pollIntervalMs);
-    }
-  }
+    },
+  });
 
+  let started = false;
   return {
     start() {
-      if (!stopped) return;
-      stopped = false;
+      if (started) return;
+      started = true;
       untrackBacklog = platformMetrics.trackOutboxBacklog(options.source, countBacklog);
-      pending = tick();
+      loop.start();
     },
-    nudge() {
-      if (stopped) return;
-      if (running) {
-        wokenWhileRunning = true;
-        return;
-      }
-      clearTimeout(timer);
-      pending = tick();
-    },
+    nudge: () => loop.nudge(),
     drainOnce,
     async stop() {
-      stopped = true;
+      started = false;
       untrackBacklog?.();
-      clearTimeout(timer);
-      await pending.catch(() => undefined);
+      await loop.stop();
       if (lockConnection) {
         await lockConnection.query("SELECT RELEASE_LOCK(CONCAT('shopmesh_outbox_relay_', DATABASE()))").catch(() => undefined);
         lockConnection.release();

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { transportKey } from "./context.js";
 
 /**
@@ -64,14 +65,21 @@ function handlerContext(
   });
 }
 
-/** Pipeline errors are ConnectErrors; Connect codes are the gRPC codes by number. */
+const STATUS_DETAILS = "grpc-status-details-bin";
+
+/**
+ * Pipeline errors are ConnectErrors; Connect codes are the gRPC codes by number. Error details
+ * go out as the same google.rpc.Status the Connect path sends (encoded by connect's own trailer
+ * code), so a grpc-js client reads them as a Connect client does.
+ */
 function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   const connectError = err as ConnectError;
-  return {
-    code: connectError.code as number as grpc.status,
-    details: connectError.rawMessage ?? "internal error",
-    metadata: headersToMetadata(connectError.metadata ?? new Headers()),
-  };
+  const metadata = headersToMetadata(connectError.metadata ?? new Headers());
+  if (connectError.details?.length) {
+    const encoded = setTrailerStatus(new Headers(), connectError).get(STATUS_DETAILS);
+    if (encoded) metadata.set(STATUS_DETAILS, Buffer.from(encoded, "base64"));
+  }
+  return { code: connectError.code as number as grpc.status, details: connectError.rawMessage ?? "internal error", metadata };
 }
 
 /** grpc-js handlers that call the (already wrapped) implementation. */

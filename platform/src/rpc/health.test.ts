@@ -1,36 +1,18 @@
 import * as grpc from "@grpc/grpc-js";
-import { Health, HealthCheckResponse_ServingStatus as ServingStatus, type HealthCheckResponse } from "@shopmesh/gen/grpc/health/v1/health_pb.js";
-import { grpcServiceDefinition } from "./grpc-transport.js";
+import { HealthCheckResponse_ServingStatus as ServingStatus, type HealthCheckResponse } from "@shopmesh/gen/grpc/health/v1/health_pb.js";
 import { createHealthService } from "./health.js";
+import { serveHealthForTest, type HealthClient } from "./health-client.test-support.js";
 
-interface HealthClient extends grpc.Client {
-  check(request: { service: string }, callback: (err: grpc.ServiceError | null, response?: HealthCheckResponse) => void): void;
-  list(request: object, callback: (err: grpc.ServiceError | null, response?: { statuses: Record<string, HealthCheckResponse> }) => void): void;
-  watch(request: { service: string }): grpc.ClientReadableStream<HealthCheckResponse>;
-}
-const HealthClient = grpc.makeGenericClientConstructor(grpcServiceDefinition(Health), "Health") as unknown as new (
-  address: string,
-  credentials: grpc.ChannelCredentials,
-) => HealthClient;
-
-const shutdown = new AbortController();
-const server = new grpc.Server();
 const health = createHealthService({ "": "NOT_SERVING", "shopmesh.test.v1.TestService": "NOT_SERVING" });
+let served: Awaited<ReturnType<typeof serveHealthForTest>>;
 let client: HealthClient;
 
 beforeAll(async () => {
-  health.addToServer(server, shutdown.signal);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
-  );
-  client = new HealthClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  served = await serveHealthForTest((server, shutdownSignal) => health.addToServer(server, shutdownSignal));
+  client = served.client;
 });
 
-afterAll(() => {
-  client.close();
-  shutdown.abort();
-  server.forceShutdown();
-});
+afterAll(() => served.close());
 
 const check = (service: string) =>
   new Promise<string>((resolve) => client.check({ service }, (err, response) => resolve(err ? grpc.status[err.code] : ServingStatus[response!.status])));

@@ -281,7 +281,9 @@ describe("ListProducts paging", () => {
     await expectCode(anonymous().listProducts({ categoryId, pageToken: "not-a-token" }), Code.InvalidArgument);
     const first = await anonymous().listProducts({ categoryId, orderBy: ProductOrderBy.PRICE_ASC, pageSize: 2 });
     await expectCode(anonymous().listProducts({ categoryId, orderBy: ProductOrderBy.NAME, pageSize: 2, pageToken: first.nextPageToken }), Code.InvalidArgument);
-    const tampered = Buffer.from(JSON.stringify({ v: 1, o: "price_asc", c: categoryId, i: false, k: "1 OR 1=1", id: uuidv7() })).toString("base64url");
+    // A token is opaque, not signed: an edited position must still be refused, not reach SQL.
+    const issued = JSON.parse(Buffer.from(first.nextPageToken, "base64url").toString("utf8")) as { p: { key: string } };
+    const tampered = Buffer.from(JSON.stringify({ ...issued, p: { ...issued.p, key: "1 OR 1=1" } })).toString("base64url");
     await expectCode(anonymous().listProducts({ categoryId, orderBy: ProductOrderBy.PRICE_ASC, pageToken: tampered }), Code.InvalidArgument);
   });
 });

@@ -1,4 +1,4 @@
-import type { Logger } from "@shopmesh/platform";
+import { createBackgroundLoop, type Logger } from "@shopmesh/platform";
 import type { Inventory } from "./inventory.js";
 
 export interface ReservationSweeper {
@@ -15,9 +15,6 @@ export interface ReservationSweeper {
  */
 export function createReservationSweeper(options: { inventory: Inventory; logger: Logger; intervalMs: number; batchSize: number }): ReservationSweeper {
   const { inventory, logger, intervalMs, batchSize } = options;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = true;
-  let pending: Promise<unknown> = Promise.resolve();
 
   async function sweepOnce(): Promise<number> {
     let total = 0;
@@ -28,28 +25,14 @@ export function createReservationSweeper(options: { inventory: Inventory; logger
     }
   }
 
-  async function tick(): Promise<void> {
-    try {
+  const loop = createBackgroundLoop({
+    name: "reservation sweep",
+    intervalMs,
+    logger,
+    round: async () => {
       const expired = await sweepOnce();
       if (expired > 0) logger.info({ expired }, "expired reservations released");
-    } catch (err) {
-      logger.warn({ err }, "reservation sweep failed; will retry");
-    } finally {
-      if (!stopped) timer = setTimeout(() => void (pending = tick()), intervalMs);
-    }
-  }
-
-  return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      timer = setTimeout(() => void (pending = tick()), intervalMs);
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await pending.catch(() => undefined);
-    },
-    sweepOnce,
-  };
+  });
+  return { start: () => loop.start(), stop: () => loop.stop(), sweepOnce };
 }

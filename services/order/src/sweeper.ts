@@ -1,5 +1,5 @@
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { withTransaction, type Logger, type Pool } from "@shopmesh/platform";
+import { createBackgroundLoop, withTransaction, type Logger, type Pool } from "@shopmesh/platform";
 import type { OrderUpdates } from "./events/order-updates.js";
 import { transitionOrder } from "./events/transitions.js";
 import type { OrderStore } from "./store/orders.js";
@@ -21,8 +21,6 @@ export function createUnpaidOrderSweeper(deps: {
   now?: () => Date;
 }) {
   const clock = deps.now ?? (() => new Date());
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
 
   async function sweepOnce(): Promise<number> {
     const cutoff = new Date(clock().getTime() - deps.paymentWindowSeconds * 1000);
@@ -43,25 +41,11 @@ export function createUnpaidOrderSweeper(deps: {
     return cancelled.length;
   }
 
-  const tick = () => {
-    running = sweepOnce().catch((err: unknown) => {
-      deps.logger.warn({ err }, "unpaid order sweep failed; will retry");
-      return 0;
-    });
-    void running.finally(() => {
-      if (timer) timer = setTimeout(tick, deps.intervalMs);
-    });
-  };
-
-  return {
-    sweepOnce,
-    start() {
-      timer = setTimeout(tick, deps.intervalMs);
-    },
-    async stop() {
-      clearTimeout(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  const loop = createBackgroundLoop({
+    name: "unpaid order sweep",
+    intervalMs: deps.intervalMs,
+    logger: deps.logger,
+    round: async () => void (await sweepOnce()),
+  });
+  return { sweepOnce, start: () => loop.start(), stop: () => loop.stop() };
 }

@@ -104,7 +104,7 @@ export function createProviderWork(deps: {
     return done;
   }
 
-  const loop = createBackgroundLoop({ name: "provider work", intervalMs: deps.intervalMs, logger, round: runOnce });
+  const loop = createBackgroundLoop({ name: "provider work", intervalMs: deps.intervalMs, logger, round: async () => void (await runOnce()) });
 
   return { ...loop, sendRefund, runOnce };
 }

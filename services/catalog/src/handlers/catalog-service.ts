@@ -12,22 +12,12 @@ import {
   PermissionDeniedError,
   withTransaction,
   type Logger,
+  type PageTokenScope,
   type Pool,
   type PoolConnection,
 } from "@shopmesh/platform";
 import type { CatalogCache, ListPage } from "../cache/catalog-cache.js";
-import {
-  decodeCategoryCursor,
-  decodeListCursor,
-  decodeSearchCursor,
-  encodeCategoryCursor,
-  encodeListCursor,
-  encodeSearchCursor,
-  MAX_SEARCH_OFFSET,
-  searchFingerprint,
-  sortKey,
-  type SearchMode,
-} from "../domain/page-token.js";
+import { categoryPageTokens, listPageTokens, listScope, MAX_SEARCH_OFFSET, searchPageTokens, sortKey, type SearchMode } from "../domain/page-token.js";
 import { applyProductUpdate, type ProductRecord } from "../domain/product.js";
 import { prefixQuery } from "../domain/search-query.js";
 import { productEvents } from "../events/product-events.js";
@@ -72,7 +62,7 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
     search: ProductSearch,
     request: SearchProductsRequest,
     text: string,
-    page: { fingerprint: string; offset: number; limit: number; timeoutMs: number },
+    page: { scope: PageTokenScope; offset: number; limit: number; timeoutMs: number },
   ) {
     const result = await search.search(
       {
@@ -100,7 +90,7 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
     return {
       products: shown.map((hit) => toProduct(found.get(hit.id)!)),
       relevanceScores: shown.map((hit) => hit.score),
-      nextPageToken: more ? encodeSearchCursor({ fingerprint: page.fingerprint, mode: "engine", offset: nextOffset }) : "",
+      nextPageToken: more ? searchPageTokens.encode({ mode: "engine", offset: nextOffset }, page.scope) : "",
       facets: result.facets.map(toFacet),
       suggestedQuery: result.suggestedQuery,
       degraded: false,
@@ -111,7 +101,7 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
   async function searchDatabase(
     request: SearchProductsRequest,
     text: string,
-    page: { fingerprint: string; cursor: { mode: SearchMode } | undefined; offset: number; limit: number },
+    page: { scope: PageTokenScope; cursor: { mode: SearchMode } | undefined; offset: number; limit: number },
   ) {
     const filters = {
       categoryId: request.categoryId,
@@ -136,7 +126,7 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
     return {
       products: shown.map((hit) => toProduct(hit.product)),
       relevanceScores: shown.map((hit) => hit.score),
-      nextPageToken: more ? encodeSearchCursor({ fingerprint: page.fingerprint, mode, offset: nextOffset }) : "",
+      nextPageToken: more ? searchPageTokens.encode({ mode, offset: nextOffset }, page.scope) : "",
     };
   }
 
@@ -171,7 +161,8 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
       if (request.includeInactive && !isAdmin(ctx)) throw new PermissionDeniedError("include_inactive requires the admin role");
       const order = toListOrder(request.orderBy);
       const filters = { order, categoryId: request.categoryId, includeInactive: request.includeInactive };
-      const after = request.pageToken ? decodeListCursor(request.pageToken, filters) : undefined;
+      const scope = listScope(filters);
+      const after = listPageTokens.decode(request.pageToken, scope);
       const limit = request.pageSize || DEFAULT_PAGE_SIZE;
       const requestKey = createHash("sha256")
         .update(JSON.stringify([order, request.categoryId, request.includeInactive, limit, request.pageToken]))
@@ -179,12 +170,8 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
       const page = await cache.getListPage(requestKey, async (): Promise<ListPage> => {
         // One extra row says whether another page exists without a COUNT.
         const rows = await products.list({ ...filters, after, limit: limit + 1 });
-        const shown = rows.slice(0, limit);
-        const last = shown.at(-1);
-        return {
-          products: shown,
-          nextPageToken: rows.length > limit && last ? encodeListCursor({ ...filters, key: sortKey(order, last), id: last.id }) : "",
-        };
+        const { items, nextPageToken } = listPageTokens.page(rows, limit, (last) => ({ order, key: sortKey(order, last), id: last.id }), scope);
+        return { products: items, nextPageToken };
       });
       return { products: page.products.map(toProduct), nextPageToken: page.nextPageToken };
     },
@@ -192,29 +179,30 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
     async searchProducts(request, ctx) {
       const text = request.query.trim();
       if (text === "") throw new InvalidArgumentError("query must contain a word");
-      const fingerprint = searchFingerprint(
+      // A token only continues the search that issued it: same words, filters and order.
+      const scope = [
         text,
         request.categoryId,
         [...request.brands].sort().join("\u0001"),
-        String(request.minPriceMinor),
-        String(request.maxPriceMinor),
-        String(request.orderBy),
-        String(request.inStock),
-      );
-      const cursor = request.pageToken ? decodeSearchCursor(request.pageToken, fingerprint) : undefined;
+        request.minPriceMinor,
+        request.maxPriceMinor,
+        request.orderBy,
+        request.inStock,
+      ];
+      const cursor = searchPageTokens.decode(request.pageToken, scope);
       const limit = request.pageSize || DEFAULT_PAGE_SIZE;
       const offset = cursor?.offset ?? 0;
       // Later pages stay with the backend of the first page, so a page never repeats or skips.
       if (deps.search && (!cursor || cursor.mode === "engine")) {
         try {
-          return await searchEngine(deps.search, request, text, { fingerprint, offset, limit, timeoutMs: engineBudget(ctx) });
+          return await searchEngine(deps.search, request, text, { scope, offset, limit, timeoutMs: engineBudget(ctx) });
         } catch (err) {
           if (!(err instanceof SearchUnavailableError)) throw err;
           deps.logger.warn({ err: err.message }, "search engine unavailable: answering from the database");
         }
       }
       deps.searchRequests.inc({ backend: "database" });
-      return { ...(await searchDatabase(request, text, { fingerprint, cursor, offset, limit })), degraded: Boolean(deps.search) };
+      return { ...(await searchDatabase(request, text, { scope, cursor, offset, limit })), degraded: Boolean(deps.search) };
     },
 
     async suggestProducts(request, ctx) {
@@ -230,15 +218,10 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
     },
 
     async listCategories(request) {
-      const after = request.pageToken ? decodeCategoryCursor(request.pageToken) : undefined;
+      const after = categoryPageTokens.decode(request.pageToken);
       const limit = request.pageSize || DEFAULT_CATEGORY_PAGE_SIZE;
-      const rows = await categories.list(after, limit + 1);
-      const shown = rows.slice(0, limit);
-      const last = shown.at(-1);
-      return {
-        categories: shown.map(toCategory),
-        nextPageToken: rows.length > limit && last ? encodeCategoryCursor({ name: last.name, id: last.id }) : "",
-      };
+      const { items, nextPageToken } = categoryPageTokens.page(await categories.list(after, limit + 1), limit, ({ name, id }) => ({ name, id }));
+      return { categories: items.map(toCategory), nextPageToken };
     },
 
     async createCategory(request) {

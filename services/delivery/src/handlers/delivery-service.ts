@@ -5,7 +5,7 @@ import { FailedPreconditionError, hasRole, NotFoundError, requireCaller, withTra
 import type { Deliveries } from "../deliveries.js";
 import type { DeliveryRecord } from "../domain/delivery.js";
 import { IN_PROGRESS_STATUSES } from "../domain/delivery-status.js";
-import { decodeDeliveryCursor, decodePartnerCursor, encodeDeliveryCursor, encodePartnerCursor, type DeliveryFilter } from "../domain/page-token.js";
+import { deliveryPageTokens, deliveryScope, partnerPageTokens, type DeliveryFilter } from "../domain/page-token.js";
 import { applyPartnerUpdate, newPartner } from "../domain/partner.js";
 import type { DeliveryStore } from "../store/deliveries.js";
 import type { PartnerStore } from "../store/partners.js";
@@ -55,16 +55,10 @@ export function createDeliveryService(deps: DeliveryServiceDeps): ServiceImpl<ty
     },
 
     async listPartners(request) {
-      const after = request.pageToken ? decodePartnerCursor(request.pageToken) : undefined;
+      const after = partnerPageTokens.decode(request.pageToken);
       const limit = request.pageSize || DEFAULT_PARTNER_PAGE_SIZE;
-      // One extra row says whether another page exists without a COUNT.
-      const rows = await partners.list(after, limit + 1);
-      const shown = rows.slice(0, limit);
-      const last = shown.at(-1);
-      return {
-        partners: shown.map(toPartner),
-        nextPageToken: rows.length > limit && last ? encodePartnerCursor({ name: last.name, id: last.id }) : "",
-      };
+      const { items, nextPageToken } = partnerPageTokens.page(await partners.list(after, limit + 1), limit, ({ name, id }) => ({ name, id }));
+      return { partners: items.map(toPartner), nextPageToken };
     },
 
     async updatePartner(request) {
@@ -117,15 +111,11 @@ export function createDeliveryService(deps: DeliveryServiceDeps): ServiceImpl<ty
         partnerId = partner.id;
       }
       const filter: DeliveryFilter = { partnerId, status: statusFilter(request.status) };
-      const after = request.pageToken ? decodeDeliveryCursor(request.pageToken, filter) : undefined;
+      const scope = deliveryScope(filter);
+      const after = deliveryPageTokens.decode(request.pageToken, scope);
       const limit = request.pageSize || DEFAULT_DELIVERY_PAGE_SIZE;
-      const rows = await deliveries.list(filter, after, limit + 1);
-      const shown = rows.slice(0, limit);
-      const last = shown.at(-1);
-      return {
-        deliveries: shown.map(toDelivery),
-        nextPageToken: rows.length > limit && last ? encodeDeliveryCursor({ ...filter, id: last.id }) : "",
-      };
+      const { items, nextPageToken } = deliveryPageTokens.page(await deliveries.list(filter, after, limit + 1), limit, ({ id }) => ({ id }), scope);
+      return { deliveries: items.map(toDelivery), nextPageToken };
     },
 
     async updateDeliveryStatus(request, ctx) {

@@ -1,7 +1,16 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { NotificationService } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, withTransaction, type Logger, type Pool } from "@shopmesh/platform";
+import {
+  createPageTokenCodec,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  withTransaction,
+  type Logger,
+  type Pool,
+} from "@shopmesh/platform";
 import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
 import type { ChannelName } from "../domain/notification.js";
 import { fromProtoChannel, fromProtoStatus, toNotification, toTemplate } from "../proto-mapping.js";
 import type { NotificationStore } from "../store/notifications.js";
@@ -19,21 +28,9 @@ export interface NotificationDeps {
 const DEFAULT_NOTIFICATION_PAGE = 50;
 const DEFAULT_TEMPLATE_PAGE = 100;
 
-/** Page tokens are opaque to clients: base64url JSON of the last item's sort key. */
-function encodePageToken(position: string): string {
-  return Buffer.from(JSON.stringify({ after: position })).toString("base64url");
-}
-
-function decodePageToken(token: string): string | undefined {
-  if (!token) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { after?: unknown };
-    if (typeof parsed.after === "string" && parsed.after.length > 0) return parsed.after;
-  } catch {
-    // fall through: a token we did not issue
-  }
-  throw new InvalidArgumentError("page_token is not a token this service issued");
-}
+/** Where the previous page ended: notifications newest first by id, templates by key. */
+const notificationPageTokens = createPageTokenCodec("notification.notifications", z.object({ beforeId: z.guid() }));
+const templatePageTokens = createPageTokenCodec("notification.templates", z.object({ afterKey: z.string().min(1).max(256) }));
 
 export function createNotificationService(deps: NotificationDeps): ServiceImpl<typeof NotificationService> {
   const { notifications, templates } = deps;
@@ -69,17 +66,15 @@ export function createNotificationService(deps: NotificationDeps): ServiceImpl<t
 
     async listNotifications(request) {
       const limit = request.pageSize || DEFAULT_NOTIFICATION_PAGE;
+      const scope = [request.status, request.recipient];
       const records = await notifications.list({
         status: fromProtoStatus(request.status),
         recipient: request.recipient || undefined,
-        beforeId: decodePageToken(request.pageToken),
+        beforeId: notificationPageTokens.decode(request.pageToken, scope)?.beforeId,
         limit: limit + 1,
       });
-      const page = records.slice(0, limit);
-      return {
-        notifications: page.map(toNotification),
-        nextPageToken: records.length > limit ? encodePageToken(page[page.length - 1]!.id) : "",
-      };
+      const { items, nextPageToken } = notificationPageTokens.page(records, limit, (last) => ({ beforeId: last.id }), scope);
+      return { notifications: items.map(toNotification), nextPageToken };
     },
 
     async upsertTemplate(request) {
@@ -95,12 +90,11 @@ export function createNotificationService(deps: NotificationDeps): ServiceImpl<t
 
     async listTemplates(request) {
       const limit = request.pageSize || DEFAULT_TEMPLATE_PAGE;
-      const records = await templates.list({ channel: fromProtoChannel(request.channel), afterKey: decodePageToken(request.pageToken), limit: limit + 1 });
-      const page = records.slice(0, limit);
-      return {
-        templates: page.map(toTemplate),
-        nextPageToken: records.length > limit ? encodePageToken(page[page.length - 1]!.key) : "",
-      };
+      const scope = [request.channel];
+      const afterKey = templatePageTokens.decode(request.pageToken, scope)?.afterKey;
+      const records = await templates.list({ channel: fromProtoChannel(request.channel), afterKey, limit: limit + 1 });
+      const { items, nextPageToken } = templatePageTokens.page(records, limit, (last) => ({ afterKey: last.key }), scope);
+      return { templates: items.map(toTemplate), nextPageToken };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { NotificationFailedSchema, NotificationSentSchema } from "@shopmesh/gen/shopmesh/events/v1/notification_events_pb.js";
-import { appendToOutbox, TOPICS, withTransaction, type Logger, type Pool } from "@shopmesh/platform";
+import { appendToOutbox, createBackgroundLoop, TOPICS, withTransaction, type Logger, type Pool } from "@shopmesh/platform";
 import { PermanentDeliveryError, type ChannelProvider } from "../channels/provider.js";
 import { outcomeOfFailure, type RetryPolicy } from "../domain/delivery-policy.js";
 import type { NotificationRecord } from "../domain/notification.js";
@@ -61,33 +61,27 @@ export function createChannelWorker(options: ChannelWorkerOptions): ChannelWorke
   const { provider, pool, notifications, templates, bucket, logger } = options;
   const channel = provider.channel;
   const log = logger.child({ component: "notification-worker", channel });
-  let stopped = true;
-  let running = false;
-  let nudged = false;
-  let timer: NodeJS.Timeout | undefined;
-  let pending: Promise<unknown> = Promise.resolve();
-  let wakeSleeper: (() => void) | undefined;
 
   /** Sleeps `ms`, or less when the worker stops. */
-  function sleep(ms: number): Promise<void> {
+  function sleep(ms: number, stopping: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const sleeper = setTimeout(done, ms);
+      stopping.addEventListener("abort", done, { once: true });
       function done() {
         clearTimeout(sleeper);
-        wakeSleeper = undefined;
+        stopping.removeEventListener("abort", done);
         resolve();
       }
-      wakeSleeper = done;
     });
   }
 
   /** Waits for a send token; false when the worker stopped meanwhile. */
-  async function takeToken(): Promise<boolean> {
+  async function takeToken(stopping: AbortSignal): Promise<boolean> {
     while (!bucket.tryTake()) {
-      if (stopped) return false;
-      await sleep(bucket.msUntilNext());
+      if (stopping.aborted) return false;
+      await sleep(bucket.msUntilNext(), stopping);
     }
-    return !stopped;
+    return !stopping.aborted;
   }
 
   async function render(notification: NotificationRecord): Promise<TemplateText> {
@@ -149,7 +143,7 @@ export function createChannelWorker(options: ChannelWorkerOptions): ChannelWorke
   }
 
   /** Renders and sends one claimed notification; false when the worker stopped before sending. */
-  async function deliver(notification: NotificationRecord): Promise<boolean> {
+  async function deliver(notification: NotificationRecord, stopping: AbortSignal): Promise<boolean> {
     let message: TemplateText;
     try {
       message = await render(notification);
@@ -157,7 +151,7 @@ export function createChannelWorker(options: ChannelWorkerOptions): ChannelWorke
       await recordFailure(notification, err);
       return true;
     }
-    if (!(await takeToken())) return false;
+    if (!(await takeToken(stopping))) return false;
     try {
       await provider.send({ notificationId: notification.id, recipient: notification.recipient, subject: message.subject, body: message.body });
     } catch (err) {
@@ -174,13 +168,13 @@ export function createChannelWorker(options: ChannelWorkerOptions): ChannelWorke
   }
 
   /** One claim-and-send round; true when the queue may hold more due work. */
-  async function runBatch(): Promise<boolean> {
+  async function runBatch(stopping: AbortSignal): Promise<boolean> {
     const limit = Math.max(1, Math.min(options.batchSize, bucket.available()));
     const claimed = await notifications.claimDue(channel, limit, options.leaseMs);
     let handled = 0;
     try {
       for (const notification of claimed) {
-        if (stopped || !(await deliver(notification))) break;
+        if (stopping.aborted || !(await deliver(notification, stopping))) break;
         handled++;
         options.onOutboxWrite();
       }
@@ -192,41 +186,6 @@ export function createChannelWorker(options: ChannelWorkerOptions): ChannelWorke
     return claimed.length === limit;
   }
 
-  async function tick(): Promise<void> {
-    if (running || stopped) return;
-    running = true;
-    nudged = false;
-    let more = false;
-    try {
-      more = await runBatch();
-    } catch (err) {
-      log.warn({ err }, "notification batch failed; will retry");
-    } finally {
-      running = false;
-      if (!stopped) timer = setTimeout(() => void (pending = tick()), more || nudged ? 0 : options.pollIntervalMs);
-    }
-  }
-
-  return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      pending = tick();
-    },
-    nudge() {
-      if (stopped) return;
-      if (running) {
-        nudged = true;
-        return;
-      }
-      clearTimeout(timer);
-      pending = tick();
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      wakeSleeper?.();
-      await pending.catch(() => undefined);
-    },
-  };
+  const loop = createBackgroundLoop({ name: `${channel} notifications`, intervalMs: options.pollIntervalMs, logger: log, runOnStart: true, round: runBatch });
+  return { start: () => loop.start(), nudge: () => loop.nudge(), stop: () => loop.stop() };
 }

@@ -2,6 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { OrderSchema, type Order } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { MoneySchema } from "@shopmesh/gen/shopmesh/type/v1/money_pb.js";
+import { createPageTokenCodec } from "@shopmesh/platform";
+import { z } from "zod";
 import type { OrderRecord } from "../store/orders.js";
 
 const money = (currency: string, amountMinor: bigint) => create(MoneySchema, { currency, amountMinor });
@@ -33,18 +35,5 @@ export function toOrderProto(order: OrderRecord): Order {
   });
 }
 
-/** Opaque page token: base64url of the last row's (created_at, id). */
-export function encodeCursor(order: OrderRecord): string {
-  return Buffer.from(JSON.stringify([order.createdAt.toISOString(), order.id])).toString("base64url");
-}
-
-export function decodeCursor(token: string): { createdAt: Date; id: string } | undefined {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as [string, string];
-    const date = new Date(createdAt);
-    if (typeof id !== "string" || Number.isNaN(date.getTime())) return undefined;
-    return { createdAt: date, id };
-  } catch {
-    return undefined;
-  }
-}
+/** Where the previous ListOrders page ended: newest first by (created_at, id). */
+export const orderPageTokens = createPageTokenCodec("order.orders", z.object({ createdAt: z.iso.datetime().transform((at) => new Date(at)), id: z.guid() }));

@@ -6,9 +6,9 @@ import { OrderStatus, type OrderService } from "@shopmesh/gen/shopmesh/order/v1/
 import { PaymentStatus, type Payment } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
 import {
   appendToOutbox,
+  createWakeup,
   FailedPreconditionError,
   hasRole,
-  InvalidArgumentError,
   NotFoundError,
   requireCaller,
   TOPICS,
@@ -24,7 +24,7 @@ import { isCancellable, isTerminal } from "../domain/status.js";
 import type { OrderUpdates } from "../events/order-updates.js";
 import { transitionOrder } from "../events/transitions.js";
 import type { OrderRecord, OrderStore } from "../store/orders.js";
-import { decodeCursor, encodeCursor, toOrderProto } from "./convert.js";
+import { orderPageTokens, toOrderProto } from "./convert.js";
 
 export interface OrderDeps {
   pool: Pool;
@@ -144,20 +144,15 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
     let current = assertVisible(await orders.get(orderId), caller, orderId);
     yield { order: toOrderProto(current), eventType: "snapshot", eventId: "", occurredTime: timestampNow() };
     let pending: { eventType: string; eventId: string } | undefined;
-    let wake: (() => void) | undefined;
+    // An update that lands while the loop reads the order still ends the next wait at once.
+    const wakeup = createWakeup();
     const stop = deps.updates.listen(orderId, (update) => {
       pending = { eventType: update.eventType, eventId: update.eventId };
-      wake?.();
+      wakeup.nudge();
     });
-    const onAbort = () => wake?.();
-    ctx.signal.addEventListener("abort", onAbort);
     try {
       while (!ctx.signal.aborted && !isTerminal(current.status)) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, deps.watchPollMs).unref();
-        });
-        wake = undefined;
+        await wakeup.wait(deps.watchPollMs, ctx.signal);
         if (ctx.signal.aborted) break;
         const next = await orders.get(orderId);
         if (!next) break;
@@ -170,7 +165,6 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
       }
     } finally {
       stop();
-      ctx.signal.removeEventListener("abort", onAbort);
     }
   }
 
@@ -207,18 +201,18 @@ export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderSer
       const caller = requireCaller(ctx);
       const admin = hasRole(caller, ADMIN);
       if (request.userId && !admin && request.userId !== caller.userId) throw new NotFoundError("no orders for that user");
-      const after = request.pageToken ? decodeCursor(request.pageToken) : undefined;
-      if (request.pageToken && !after) throw new InvalidArgumentError("page_token is not valid");
       const limit = request.pageSize || DEFAULT_PAGE_SIZE;
       const userId = admin ? request.userId || undefined : caller.userId;
+      const scope = [userId ?? "", request.status];
+      const after = orderPageTokens.decode(request.pageToken, scope);
       const page = await orders.list({
         ...(userId ? { userId } : {}),
         ...(request.status !== OrderStatus.UNSPECIFIED ? { status: request.status } : {}),
         ...(after ? { after } : {}),
         limit: limit + 1,
       });
-      const visible = page.slice(0, limit);
-      return { orders: visible.map(toOrderProto), nextPageToken: page.length > limit ? encodeCursor(visible[visible.length - 1]!) : "" };
+      const { items, nextPageToken } = orderPageTokens.page(page, limit, (last) => ({ createdAt: last.createdAt.toISOString(), id: last.id }), scope);
+      return { orders: items.map(toOrderProto), nextPageToken };
     },
 
     async cancelOrder(request, ctx) {
