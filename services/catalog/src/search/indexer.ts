@@ -28,7 +28,7 @@ function toRecord(product: Product | undefined): ProductRecord {
 }
 
 export interface IndexerOptions {
-  /** Creates the index and its alias when missing (the engine may have been away at start). */
+  /** Creates the index and its alias when missing (the engine may have been away at start); cheap to call again (see onceReady). */
   ensureIndex: () => Promise<void>;
   onWrite?: (outcome: WriteOutcome) => void;
 }
@@ -44,7 +44,7 @@ export function onceReady(ensure: () => Promise<void>): () => Promise<void> {
 }
 
 export function searchIndexerHandlers(index: ProductIndex, logger: Logger, options: IndexerOptions): EventHandler[] {
-  const indexReady = onceReady(options.ensureIndex);
+  const indexReady = options.ensureIndex;
   const report = (productId: string, outcome: WriteOutcome) => {
     if (outcome === "stale") logger.debug({ product_id: productId }, "search index already holds a newer version; event ignored");
     options.onWrite?.(outcome);

@@ -14,6 +14,9 @@ interface StockRow extends RowDataPacket {
   changed_at: Date;
 }
 
+const COLUMNS = "product_id, available, changed_at";
+const toLevel = (row: StockRow): StockLevel => ({ productId: row.product_id, available: row.available, changedAt: row.changed_at });
+
 /** The `product_stock` read model: inventory's availability, copied from its events. */
 export function createStockStore(pool: Pool) {
   return {
@@ -31,17 +34,18 @@ export function createStockStore(pool: Pool) {
     /** The levels of these products (those inventory never reported are absent). */
     async findByIds(ids: readonly string[]): Promise<Map<string, StockLevel>> {
       if (ids.length === 0) return new Map();
-      const [rows] = await pool.query<StockRow[]>("SELECT product_id, available, changed_at FROM product_stock WHERE product_id IN (?)", [ids]);
-      return new Map(rows.map((row) => [row.product_id, { productId: row.product_id, available: row.available, changedAt: row.changed_at }]));
+      const [rows] = await pool.query<StockRow[]>(`SELECT ${COLUMNS} FROM product_stock WHERE product_id IN (?)`, [ids]);
+      return new Map(rows.map((row) => [row.product_id, toLevel(row)]));
     },
 
     /** Levels that changed at or after `since`, in pages by product id. */
     async changedSince(since: Date, after: string, limit: number): Promise<StockLevel[]> {
-      const [rows] = await pool.query<StockRow[]>(
-        "SELECT product_id, available, changed_at FROM product_stock WHERE changed_at >= ? AND product_id > ? ORDER BY product_id LIMIT ?",
-        [since, after, limit],
-      );
-      return rows.map((row) => ({ productId: row.product_id, available: row.available, changedAt: row.changed_at }));
+      const [rows] = await pool.query<StockRow[]>(`SELECT ${COLUMNS} FROM product_stock WHERE changed_at >= ? AND product_id > ? ORDER BY product_id LIMIT ?`, [
+        since,
+        after,
+        limit,
+      ]);
+      return rows.map(toLevel);
     },
   };
 }
