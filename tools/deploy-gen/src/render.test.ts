@@ -8,7 +8,7 @@ type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-
 
 function buildInputs(overrides: Partial<DeployInputs> = {}): DeployInputs {
   return {
-    kafkaVersion: "9.9.9",
+    versions: { kafka: "9.9.9", envoy: "1.40.0", opensearch: "2.19.6", jaeger: "2.12.0", prometheus: "3.16.0", mailpit: "1.28.0" },
     envoyK8s: "static_resources: {}\n",
     prometheus: { config: "scrape_configs: []\n", dashboard: { "index.html": "<html></html>" } },
     web: true,

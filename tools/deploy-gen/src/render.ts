@@ -12,12 +12,12 @@ import {
   prodKustomization,
   prodRuntimePatch,
 } from "./k8s-prod.js";
-import { deployModel, GRANTS_SQL, NAMESPACE, type Json } from "./model.js";
+import { deployModel, GRANTS_SQL, NAMESPACE, type InfraVersions, type Json } from "./model.js";
 
 /** What the deployment files are rendered from besides the topology: files other generators write, and versions. */
 export interface DeployInputs {
-  /** KAFKA_VERSION of scripts/infra/versions.env: the local broker, compose, the dev overlay and Strimzi run one version. */
-  kafkaVersion: string;
+  /** scripts/infra/versions.env: the local infrastructure, compose, the dev overlay and Strimzi run the same releases. */
+  versions: InfraVersions;
   /** envoy/envoy.k8s.yaml (tools/envoy-gen), copied under k8s/ because kustomize reads only files under its root; undefined when missing. */
   envoyK8s: string | undefined;
   /** The dev Prometheus's config and dashboard (tools/topology-gen). */
@@ -41,7 +41,7 @@ const docs = (objects: Json[]) => objects.map(toYaml).join("---\n");
  * repository root, rendered from `topology` (not yet through prettier: see formatGenerated).
  */
 export function renderDeployFiles(inputs: DeployInputs, topology: Topology = shopmeshTopology): Map<string, string> {
-  const m = deployModel(topology, inputs.kafkaVersion);
+  const m = deployModel(topology, inputs.versions);
   const { services } = m;
   const files = new Map<string, string>();
   const k = (path: string, text: string) => files.set(path, HEADER + text);
