@@ -21,6 +21,10 @@ import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.
 import {
   connectClient,
   deleteTopicsWhere,
+  fetchTrace,
+  requestCost,
+  spanIndex,
+  total,
   dropDatabase,
   ensureTestTopics,
   freePort,
@@ -69,6 +73,13 @@ const PLAN = QUICK
 const MAX_REQUESTS = 200_000;
 /** The local Jaeger's OTLP/HTTP receiver (the tracing-on runs export to it). */
 const OTLP_HTTP_ENDPOINT = `http://${localAddress("otlpHttp")}`;
+/** A service exporting spans to the local Jaeger, as `npm start` runs it (flushed every 500 ms). */
+const traced = (name) => ({
+  env: { OTEL_SDK_DISABLED: "false", OTEL_SERVICE_NAME: name, OTEL_BSP_SCHEDULE_DELAY: "500", OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_HTTP_ENDPOINT },
+  nodeArgs: ["--import", "@shopmesh/platform/telemetry"],
+});
+/** What one PlaceOrder cost before the saga step of issue 13 (commit eb9e419, counted from its trace the same way). */
+const PLACE_ORDER_BEFORE = { rpcHops: 8, sqlStatements: 27 };
 const RELAY_POLL_INTERVAL_MS = 200; // the platform's default (platform/src/kafka/outbox.ts)
 const PAID_OR_LATER = new Set([OrderStatus.PAID, OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]);
 const ADDRESS = { recipientName: "Bench Shopper", line1: "1 Invalidenstr.", city: "Berlin", postalCode: "10115", countryCode: "DE" };
@@ -271,7 +282,9 @@ async function main() {
     start(label, serviceMain(name), { env: { ...meshEnv, [PORT_ENV[name]]: String(ports[name]), ...env }, nodeArgs });
 
   progress(`starting identity, ratelimit, catalog (tracing off) and catalog (tracing on, Jaeger at ${OTLP_HTTP_ENDPOINT})`);
-  const identity = await service("identity");
+  // Traced like the checkout mesh below, so one checkout's trace shows every hop; the catalog
+  // it calls is the tracing-off twin (the GetProduct comparisons need it plain).
+  const identity = await service("identity", traced("identity"));
   const ratelimit = await service("ratelimit", { env: { RATELIMIT_LIMITS_FILE: limitsFile } });
   const catalogOff = await service("catalog", { label: "catalog" });
   // The twin shares the database and the Redis cache; started after the first so the
@@ -468,7 +481,10 @@ async function main() {
       DELIVERY_DATABASE: db("delivery"),
       NOTIFICATION_DATABASE: db("notification"),
     });
-    for (const name of ["inventory", "cart", "order", "payment", "payment-provider-sim", "delivery", "notification"]) mesh[name] = await service(name);
+    // Traced, as in production: the checkout's CPU figures include tracing's cost, and one
+    // checkout's trace gives the saga's hop and SQL counts.
+    for (const name of ["inventory", "cart", "order", "payment", "payment-provider-sim", "delivery", "notification"])
+      mesh[name] = await service(name, traced(name));
     mesh.identity = identity;
     mesh.catalog = catalogOff;
     recordIdle();
@@ -796,6 +812,19 @@ async function checkoutScenarios({ mesh, adminToken, newProduct, meshEnv, servic
     ).then((figures) => ({ ...figures, ownLatencies: own }));
   };
 
+  progress("step 4-: what one PlaceOrder costs, read from its Jaeger trace (RPC hops, SQL statements)");
+  results.placeOrderCost = await placeOrderCost(withCustomer, pick, key);
+  const cost = results.placeOrderCost;
+  const sql = total(cost.sqlStatements);
+  target(
+    "PlaceOrder: RPC hops and SQL statements (one traced checkout)",
+    `${cost.rpcHops} hops, ${sql} SQL (${Object.entries(cost.sqlStatements)
+      .map(([name, count]) => `${name} ${count}`)
+      .join(", ")})`,
+    `fewer than before the saga step: ${PLACE_ORDER_BEFORE.rpcHops} hops, ${PLACE_ORDER_BEFORE.sqlStatements} SQL`,
+    cost.rpcHops < PLACE_ORDER_BEFORE.rpcHops && sql < PLACE_ORDER_BEFORE.sqlStatements,
+  );
+
   const windowStart = await dbNow();
   const addRate = 40;
   const orderRate = 10;
@@ -931,6 +960,32 @@ async function checkoutScenarios({ mesh, adminToken, newProduct, meshEnv, servic
   } finally {
     await connection.end();
   }
+}
+
+/** Places one order with a trace context of its own, then counts its cost in Jaeger once every span has arrived. */
+async function placeOrderCost(withCustomer, pick, key) {
+  const traceId = randomBytes(16).toString("hex");
+  await withCustomer(async (customer) => {
+    await customer.cart.addItem({ productId: pick().id, quantity: 1 });
+    const traceparent = `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+    await customer.orders.placeOrder({ idempotencyKey: key(), shippingAddress: ADDRESS }, { headers: { traceparent } });
+  });
+  // Spans come in batches: the count is final when two reads a second apart agree.
+  let last;
+  for (const deadline = performance.now() + 30_000; performance.now() < deadline;) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 1_000));
+    const trace = await fetchTrace(traceId);
+    if (!trace) continue;
+    let cost;
+    try {
+      cost = requestCost(spanIndex(trace), "order", "shopmesh.order.v1.OrderService/PlaceOrder");
+    } catch {
+      continue; // order's own span has not arrived yet
+    }
+    if (last && JSON.stringify(last) === JSON.stringify(cost)) return cost;
+    last = cost;
+  }
+  throw new Error(`the PlaceOrder trace ${traceId} did not settle in Jaeger within 30 s`);
 }
 
 /**

@@ -99,6 +99,21 @@ export function renderMarkdown(results, jsonName) {
     else if (s && typeof s === "object") for (const [sub, v] of Object.entries(s)) lines.push(`| ${name}.${sub} | ${cell(v, 3)} |`);
   }
   lines.push("");
+  if (results.placeOrderCost) {
+    const cost = results.placeOrderCost;
+    lines.push("## One PlaceOrder, from its trace", "");
+    lines.push(`${cost.rpcHops} RPC hops (counted at the caller): ${cost.rpcCalls.map((call) => `\`${call}\``).join(", ")}.`, "");
+    lines.push(
+      `SQL statements by service: ${Object.entries(cost.sqlStatements)
+        .map(([name, count]) => `${name} ${count}`)
+        .join(", ")}. Redis commands: ${
+        Object.entries(cost.redisCommands)
+          .map(([name, count]) => `${name} ${count}`)
+          .join(", ") || "none traced"
+      }. The catalog runs untraced here (its tracing-off twin serves the checkout), so its cache reads are not counted.`,
+      "",
+    );
+  }
   if (results.eventLag) {
     lines.push("## Events", "");
     lines.push(

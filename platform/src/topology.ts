@@ -119,7 +119,7 @@ const services = defineServices({
     description: "orders, checkout, live order status",
     database: { name: "shopmesh_order", env: "ORDER_DATABASE" },
     stores: ["mysql", "redis"],
-    calls: ["identity", "catalog", "cart", "inventory", "payment"],
+    calls: ["identity", "cart", "inventory", "payment"],
     produces: ["order"],
     consumes: ["payment", "delivery"],
   },

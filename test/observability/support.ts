@@ -6,12 +6,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
-import { eventually, freePort } from "@shopmesh/platform/testing";
+import { eventually, freePort, JAEGER_URL, type TraceIndex } from "@shopmesh/platform/testing";
 import { servicesByPort, usesKafka } from "@shopmesh/platform/topology";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { REPO_ROOT } from "../edge/harness.js";
 
-export const JAEGER = process.env["JAEGER_URL"] ?? "http://127.0.0.1:16686";
 const OTLP_HTTP = process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "http://127.0.0.1:4318";
 
 /** A service as the topology (platform/src/topology.ts) declares it: the one place it says what it calls. */
@@ -29,52 +28,8 @@ export function loadManifests(): Record<string, Manifest> {
 
 // --- Jaeger ---------------------------------------------------------------------------------
 
-export interface JaegerTrace {
-  traceID: string;
-  spans: Array<{
-    traceID: string;
-    spanID: string;
-    operationName: string;
-    processID: string;
-    references: Array<{ refType: string; spanID: string; traceID: string }>;
-    tags: Array<{ key: string; value: unknown }>;
-  }>;
-  processes: Record<string, { serviceName: string }>;
-}
-
-export interface SpanView {
-  traceId: string;
-  spanId: string;
-  parentId: string | undefined;
-  name: string;
-  service: string;
-  kind: string;
-  tags: Record<string, unknown>;
-}
-
-/** A trace as plain spans, with the set of services in it and the spans whose parent is missing. */
-export function spanIndex(trace: JaegerTrace) {
-  const spans: SpanView[] = trace.spans.map((span) => {
-    const tags = Object.fromEntries(span.tags.map((tag) => [tag.key, tag.value]));
-    return {
-      traceId: span.traceID,
-      spanId: span.spanID,
-      parentId: span.references.find((reference) => reference.refType === "CHILD_OF")?.spanID,
-      name: span.operationName,
-      service: trace.processes[span.processID]?.serviceName ?? "?",
-      kind: String(tags["span.kind"] ?? "internal"),
-      tags,
-    };
-  });
-  const byId = new Map(spans.map((span) => [span.spanId, span]));
-  const orphans = spans
-    .filter((span) => span.parentId !== undefined && !byId.has(span.parentId))
-    .map(({ service, name, parentId }) => ({ service, name, parentId }));
-  return { spans, byId, orphans, services: new Set(spans.map((span) => span.service)) };
-}
-
 /** Service-to-service RPC hops seen in a trace: a SERVER span whose parent is another service's CLIENT span. */
-export function rpcEdges(index: ReturnType<typeof spanIndex>): Array<[string, string]> {
+export function rpcEdges(index: TraceIndex): Array<[string, string]> {
   const edges = new Set<string>();
   for (const span of index.spans) {
     const parent = span.parentId ? index.byId.get(span.parentId) : undefined;
@@ -271,7 +226,7 @@ export async function serveTraceView(): Promise<{ url: string; close(): Promise<
     const url = new URL(request.url ?? "/", "http://localhost");
     const reply = async (): Promise<void> => {
       if (url.pathname.startsWith("/api/")) {
-        const upstream = await fetch(`${JAEGER}${url.pathname}${url.search}`);
+        const upstream = await fetch(`${JAEGER_URL}${url.pathname}${url.search}`);
         response.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
         response.end(Buffer.from(await upstream.arrayBuffer()));
         return;

@@ -16,12 +16,11 @@ import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { OrderService, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { ATTRIBUTES, SPANS, type AttributeName, type SpanSpec } from "@shopmesh/platform/telemetry-schema";
-import { connectClient, eventually, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
+import { connectClient, eventually, fetchTrace, MESH_SLOT_TIMEOUT_MS, requestCost, spanIndex, total, type JaegerTrace } from "@shopmesh/platform/testing";
 import { startMesh, type Mesh } from "../e2e/mesh.js";
 import { REPO_ROOT, startEdge, waitHealthy, type RunningEnvoy } from "../edge/harness.js";
 import { launchChromium } from "../web/storefront.js";
 import {
-  JAEGER,
   dashboardQueries,
   exportedMetricNames,
   loadManifests,
@@ -32,9 +31,7 @@ import {
   rpcEdges,
   sendRootSpan,
   serveTraceView,
-  spanIndex,
   startPrometheus,
-  type JaegerTrace,
   type Samples,
 } from "./support.js";
 
@@ -84,13 +81,6 @@ async function scrape(name: string): Promise<Samples> {
   const response = await fetch(`http://127.0.0.1:${mesh.ports[name]}/metrics`);
   expect(response.status).toBe(200);
   return parseMetrics(await response.text());
-}
-
-async function fetchTrace(traceId: string): Promise<JaegerTrace | undefined> {
-  const response = await fetch(`${JAEGER}/api/traces/${traceId}`);
-  if (response.status !== 200) return undefined;
-  const body = (await response.json()) as { data?: JaegerTrace[] };
-  return body.data?.[0];
 }
 
 /** Registered attribute names the assertions below read. */
@@ -307,6 +297,23 @@ describe("one checkout, one trace", () => {
         .map(([, to]) => to)
         .sort(),
     ).toEqual(expect.arrayContaining(declaredByOrder));
+  });
+
+  test("when the customer places the order, then PlaceOrder reads each fact once: the priced cart and the customer in parallel, one reservation, one payment intent, the order row written once", () => {
+    const cost = requestCost(spanIndex(checkout.trace!), "order", "shopmesh.order.v1.OrderService/PlaceOrder");
+    // The cart answers with catalog prices and stock, so order does not ask the catalog again.
+    expect(cost.rpcCalls).toEqual([
+      "cart>catalog/BatchGetProducts",
+      "cart>inventory/BatchGetStock",
+      "order>cart/ClearCart",
+      "order>cart/GetCart",
+      "order>identity/GetMe",
+      "order>inventory/ReserveStock",
+      "order>payment/CreatePaymentIntent",
+    ]);
+    // One look for a replay, then BEGIN, the row (with its payment), its one line, OrderPlaced, COMMIT: no re-read, no second write.
+    expect(cost.sqlStatements["order"]).toBe(6);
+    expect(total(cost.sqlStatements)).toBeLessThanOrEqual(20);
   });
 });
 

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
 import {
   ATTR_ERROR_TYPE,
@@ -23,10 +24,11 @@ import {
   wrap,
   type IPolicy,
 } from "cockatiel";
+import { DownstreamError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { inboundScope } from "./context.js";
-import { grpcMethodDefinition } from "./grpc-transport.js";
+import { grpcMethodDefinition, STATUS_DETAILS } from "./grpc-transport.js";
 import { methodPolicy } from "./policy.js";
 import { grpcStatusName, rpcSpanName } from "../telemetry/schema.js";
 
@@ -82,8 +84,16 @@ function serverAttributes(address: string): Attributes {
   return { [ATTR_SERVER_ADDRESS]: host, ...(match?.[3] ? { [ATTR_SERVER_PORT]: Number(match[3]) } : {}) };
 }
 
-function toConnectError(err: grpc.ServiceError): ConnectError {
-  return new ConnectError(err.details || err.message, (err.code as number as Code) ?? Code.Unknown);
+/** A grpc-js error as the ConnectError a Connect client would have seen, details included. */
+function toConnectError(err: grpc.ServiceError, target: string): DownstreamError {
+  const code = (err.code as number as Code) ?? Code.Unknown;
+  const message = err.details || err.message;
+  const [details] = err.metadata?.get(STATUS_DETAILS) ?? [];
+  // grpc-status-details-bin is the google.rpc.Status the Connect path would carry: decode it with connect's own reader.
+  const decoded = Buffer.isBuffer(details)
+    ? findTrailerError(new Headers({ "grpc-status": String(code), "grpc-message": encodeURIComponent(message), [STATUS_DETAILS]: details.toString("base64") }))
+    : undefined;
+  return new DownstreamError(target, decoded ?? new ConnectError(message, code));
 }
 
 /**
@@ -92,8 +102,9 @@ function toConnectError(err: grpc.ServiceError): ConnectError {
  * retry, not a cancellation it never asked for. Other codes pass as they are.
  */
 function downstreamError(err: grpc.ServiceError, target: string, cancelledHere: boolean): ConnectError {
-  if (err.code === grpc.status.CANCELLED && !cancelledHere) return new ConnectError(`${target} dropped the call`, Code.Unavailable);
-  return toConnectError(err);
+  if (err.code === grpc.status.CANCELLED && !cancelledHere)
+    return new DownstreamError(target, new ConnectError(`${target} dropped the call`, Code.Unavailable));
+  return toConnectError(err, target);
 }
 
 /**
@@ -143,8 +154,8 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
   }
 
   function translate(err: unknown): never {
-    if (err instanceof BrokenCircuitError) throw new ConnectError(`${target} unavailable (circuit open)`, Code.Unavailable);
-    if (err instanceof BulkheadRejectedError) throw new ConnectError(`${target} overloaded`, Code.Unavailable);
+    if (err instanceof BrokenCircuitError) throw new DownstreamError(target, new ConnectError(`${target} unavailable (circuit open)`, Code.Unavailable));
+    if (err instanceof BulkheadRejectedError) throw new DownstreamError(target, new ConnectError(`${target} overloaded`, Code.Unavailable));
     throw err;
   }
 
@@ -217,7 +228,7 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
         try {
           for await (const message of call) yield message;
         } catch (err) {
-          throw toConnectError(err as grpc.ServiceError);
+          throw toConnectError(err as grpc.ServiceError, target);
         } finally {
           call.cancel();
         }

@@ -65,7 +65,7 @@ function handlerContext(
   });
 }
 
-const STATUS_DETAILS = "grpc-status-details-bin";
+export const STATUS_DETAILS = "grpc-status-details-bin";
 
 /**
  * Pipeline errors are ConnectErrors; Connect codes are the gRPC codes by number. Error details

@@ -137,3 +137,4 @@ export * from "./stub-server.js";
 export * from "./tcp-proxy.js";
 export * from "./mesh-slot.js";
 export { createProxy, toxiproxyAvailable, type Proxy } from "./toxiproxy.js";
+export * from "./jaeger.js";

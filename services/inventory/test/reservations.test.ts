@@ -1,3 +1,4 @@
+import { PreconditionFailureSchema } from "@shopmesh/gen/google/rpc/error_details_pb.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { StockReservedSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { InventoryService, ReservationState } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
@@ -71,6 +72,12 @@ describe("ReserveStock is all-or-nothing", () => {
 
     expect(error.rawMessage).toContain(scarce);
     expect(error.rawMessage).not.toContain(plenty);
+    // Over grpc-js too, the products travel as a google.rpc.PreconditionFailure.
+    expect(
+      error
+        .findDetails(PreconditionFailureSchema)
+        .flatMap((failure) => failure.violations.map(({ type, subject, description }) => ({ type, subject, description }))),
+    ).toEqual([{ type: "STOCK", subject: scarce, description: "requested 2, available 1" }]);
     expect(await stockOf(plenty)).toEqual({ onHand: 5, reserved: 0, available: 5 });
     expect(await stockOf(scarce)).toEqual({ onHand: 1, reserved: 0, available: 1 });
     await expectCode(inventory.internal.commitReservation({ orderId: request.orderId }), Code.NotFound);

@@ -17,6 +17,7 @@ import { closeDownstreams, createDownstreams } from "./clients/downstreams.js";
 import type { OrderConfig } from "./config.js";
 import { orderEventHandlers } from "./events/consumer.js";
 import { createOrderUpdates } from "./events/order-updates.js";
+import { createOrders } from "./orders.js";
 import { createOrderServer } from "./server.js";
 import { createOrderStore } from "./store/orders.js";
 import { createUnpaidOrderSweeper } from "./sweeper.js";
@@ -44,7 +45,7 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
 
   const orders = createOrderStore(pool);
   const downstreams = createDownstreams(
-    { identity: config.IDENTITY_ADDR, catalog: config.CATALOG_ADDR, cart: config.CART_ADDR, inventory: config.INVENTORY_ADDR, payment: config.PAYMENT_ADDR },
+    { identity: config.IDENTITY_ADDR, cart: config.CART_ADDR, inventory: config.INVENTORY_ADDR, payment: config.PAYMENT_ADDR },
     logger,
     metrics,
   );
@@ -75,18 +76,25 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
   sweeper.start();
 
   const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
-  const server = createOrderServer({
+  const useCases = createOrders({
     pool,
     orders,
     downstreams,
     updates,
     logger,
-    verifier,
-    metrics,
     shipping: { feeMinor: BigInt(config.SHIPPING_FEE_MINOR), freeFromMinor: BigInt(config.FREE_SHIPPING_FROM_MINOR) },
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
-    watchPollMs: 2_000,
     onOutboxWrite,
+  });
+  const server = createOrderServer({
+    pool,
+    orders,
+    useCases,
+    updates,
+    logger,
+    verifier,
+    metrics,
+    watchPollMs: 2_000,
     extraReadiness: [{ name: "redis", check: () => pingRedis(publisher) }, publishing.readiness, consumer.readiness],
   });
   return {

@@ -11,7 +11,6 @@ export const orderConfigShape = {
   ORDER_PORT: servicePort("order"),
   ORDER_DATABASE: serviceDatabase("order"),
   IDENTITY_ADDR: serviceAddress("identity"),
-  CATALOG_ADDR: serviceAddress("catalog"),
   CART_ADDR: serviceAddress("cart"),
   PAYMENT_ADDR: serviceAddress("payment"),
   INVENTORY_ADDR: serviceAddress("inventory"),

@@ -1,8 +1,20 @@
 import { OrderService } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { createRpcServer, pingMysql, registration, type ReadinessCheck, type RpcServer, type ServiceMetrics, type TokenVerifier } from "@shopmesh/platform";
+import {
+  createRpcServer,
+  pingMysql,
+  registration,
+  type Logger,
+  type Pool,
+  type ReadinessCheck,
+  type RpcServer,
+  type ServiceMetrics,
+  type TokenVerifier,
+} from "@shopmesh/platform";
 import { createOrderService, type OrderDeps } from "./handlers/order-service.js";
 
 export interface OrderServerDeps extends OrderDeps {
+  pool: Pool;
+  logger: Logger;
   verifier: TokenVerifier;
   metrics?: ServiceMetrics;
   extraReadiness?: ReadinessCheck[];

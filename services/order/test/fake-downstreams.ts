@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
-import { CatalogService, ProductSchema, type Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
+import { ProductSchema, type Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService, ReservationState } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { PaymentService, PaymentSchema, PaymentStatus, type Payment } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
@@ -9,6 +9,7 @@ import {
   createRpcServer,
   FailedPreconditionError,
   NotFoundError,
+  preconditionFailure,
   registration,
   requireCaller,
   type Logger,
@@ -31,6 +32,9 @@ export function createFakeDownstreams(verifier: TokenVerifier, logger: Logger) {
   const stock = new Map<string, number>();
   const reservations = new Map<string, { items: Array<{ productId: string; quantity: number }>; state: ReservationState }>();
   const payments = new Map<string, Payment>();
+  /** "live" answers from the stock map; "all in stock" is a cart that read stock just before someone else took it. */
+  let cartSeesStock: "live" | "all in stock" = "live";
+  let reserveFailure: Error | undefined;
   const calls = { reserve: 0, release: [] as string[], commit: [] as string[], createIntent: 0, clearCart: 0 };
 
   const server: RpcServer = createRpcServer({
@@ -50,9 +54,15 @@ export function createFakeDownstreams(verifier: TokenVerifier, logger: Logger) {
         },
       }),
       registration(CartService, {
+        // As the real cart answers: each line priced from the catalog, with whether it can be supplied now.
         getCart: (_req, ctx) => {
           const userId = requireCaller(ctx).userId;
-          return { cart: { userId, lines: (carts.get(userId) ?? []).map((line) => ({ productId: line.productId, quantity: line.quantity })) } };
+          const lines = (carts.get(userId) ?? []).map((line) => {
+            const product = products.get(line.productId);
+            const inStock = cartSeesStock === "all in stock" || (product?.active === true && (stock.get(line.productId) ?? 0) >= line.quantity);
+            return { productId: line.productId, name: product?.name ?? "", quantity: line.quantity, unitPrice: product?.price, inStock };
+          });
+          return { cart: { userId, lines } };
         },
         clearCart: (_req, ctx) => {
           calls.clearCart++;
@@ -63,25 +73,23 @@ export function createFakeDownstreams(verifier: TokenVerifier, logger: Logger) {
         updateItemQuantity: notUsed,
         removeItem: notUsed,
       }),
-      registration(CatalogService, {
-        batchGetProducts: (req) => ({ products: req.ids.flatMap((id) => products.get(id) ?? []), missingIds: req.ids.filter((id) => !products.has(id)) }),
-        getProduct: notUsed,
-        listProducts: notUsed,
-        searchProducts: notUsed,
-        suggestProducts: notUsed,
-        listCategories: notUsed,
-        createCategory: notUsed,
-        createProduct: notUsed,
-        updateProduct: notUsed,
-        deleteProduct: notUsed,
-      }),
       registration(InventoryService, {
         reserveStock: (req) => {
           calls.reserve++;
           const existing = reservations.get(req.orderId);
           if (existing) return { reservation: { orderId: req.orderId, items: existing.items, state: existing.state } };
           const short = req.items.filter((item) => (stock.get(item.productId) ?? 0) < item.quantity);
-          if (short.length) throw new FailedPreconditionError(`not enough stock for ${short.map((item) => item.productId).join(", ")}`);
+          if (reserveFailure) throw reserveFailure;
+          if (short.length) {
+            throw new FailedPreconditionError(`not enough stock for ${short.map((item) => item.productId).join(", ")}`, {
+              details: [
+                preconditionFailure(
+                  "STOCK",
+                  short.map((item) => ({ subject: item.productId, description: "requested more than available" })),
+                ),
+              ],
+            });
+          }
           req.items.forEach((item) => stock.set(item.productId, stock.get(item.productId)! - item.quantity));
           const items = req.items.map((item) => ({ productId: item.productId, quantity: item.quantity }));
           reservations.set(req.orderId, { items, state: ReservationState.ACTIVE });
@@ -153,6 +161,14 @@ export function createFakeDownstreams(verifier: TokenVerifier, logger: Logger) {
         id,
         create(ProductSchema, { id: product.id, name: product.name, active: product.active, price: { currency: "EUR", amountMinor: priceMinor } }),
       );
+    },
+    /** The cart's view of stock for the next checkouts (see cartSeesStock). */
+    cartStock(view: "live" | "all in stock") {
+      cartSeesStock = view;
+    },
+    /** Makes ReserveStock fail with `error` until called again without one. */
+    failReserve(error?: Error) {
+      reserveFailure = error;
     },
     fillCart(userId: string, lines: Array<{ productId: string; quantity: number }>) {
       carts.set(userId, lines);

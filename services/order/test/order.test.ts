@@ -2,11 +2,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { PreconditionFailureSchema } from "@shopmesh/gen/google/rpc/error_details_pb.js";
 import { DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { DeliveryAssignedSchema, DeliveryStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/delivery_events_pb.js";
 import { PaymentFailedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
 import { OrderService, OrderStatus, type Order } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { cloudEventHeaders, createIdempotentProducer, encodeEvent, newEventId, TOPICS } from "@shopmesh/platform";
+import { cloudEventHeaders, createIdempotentProducer, encodeEvent, InvalidArgumentError, newEventId, TOPICS, UnavailableError } from "@shopmesh/platform";
 import { connectClient, createTestTokens, dropDatabase, eventually, testDatabaseName, testKafka, testLogger } from "@shopmesh/platform/testing";
 import type { Producer } from "kafkajs";
 import { buildOrder, type OrderApp } from "../src/app.js";
@@ -66,6 +67,10 @@ async function statusOf(client: Awaited<ReturnType<typeof customer>>["client"], 
   );
 }
 
+/** The PreconditionFailure violations an error carries, without their descriptions. */
+const violations = (error: ConnectError) =>
+  error.findDetails(PreconditionFailureSchema).flatMap((failure) => failure.violations.map(({ type, subject }) => ({ type, subject })));
+
 async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
   try {
     await promise;
@@ -87,7 +92,6 @@ beforeAll(async () => {
     NODE_ENV: "test",
     ORDER_DATABASE: database,
     IDENTITY_ADDR: fakeAddr,
-    CATALOG_ADDR: fakeAddr,
     CART_ADDR: fakeAddr,
     INVENTORY_ADDR: fakeAddr,
     PAYMENT_ADDR: fakeAddr,
@@ -109,7 +113,7 @@ afterAll(async () => {
 });
 
 describe("PlaceOrder", () => {
-  test("re-prices the cart from the catalog, reserves stock, asks for a payment and returns a PENDING order at once", async () => {
+  test("takes the prices the cart carries, reserves stock, asks for a payment and returns a PENDING order at once", async () => {
     const { userId, client, productIds } = await customerWithCart([
       { priceMinor: 1250n, quantity: 2 },
       { priceMinor: 399n, quantity: 1 },
@@ -147,9 +151,43 @@ describe("PlaceOrder", () => {
     expect([...fakes.payments.values()].filter((payment) => payment.userId === userId).map((payment) => payment.id)).toEqual([results[0]!.payment?.id]);
   });
 
-  test("when the stock is not there, then FAILED_PRECONDITION and no order is written", async () => {
-    const { client } = await customerWithCart([{ priceMinor: 500n, quantity: 3, units: 2 }]);
-    await expectCode(client.placeOrder({ idempotencyKey: newKey(), shippingAddress: address }), Code.FailedPrecondition);
+  test("when the cart says a line is short, then FAILED_PRECONDITION names its product, nothing is reserved and no order is written", async () => {
+    const { client, productIds } = await customerWithCart([
+      { priceMinor: 500n, quantity: 1 },
+      { priceMinor: 500n, quantity: 3, units: 2 },
+    ]);
+    const reservesBefore = fakes.calls.reserve;
+    const error = await expectCode(client.placeOrder({ idempotencyKey: newKey(), shippingAddress: address }), Code.FailedPrecondition);
+    expect(violations(error)).toEqual([{ type: "STOCK", subject: productIds[1] }]);
+    expect(fakes.calls.reserve).toBe(reservesBefore);
+    expect((await client.listOrders({})).orders).toHaveLength(0);
+  });
+
+  test("when the stock goes between the cart's look and the reservation, then inventory's products come back as order's FAILED_PRECONDITION and no order is written", async () => {
+    const { client, productIds } = await customerWithCart([{ priceMinor: 500n, quantity: 3, units: 2 }]);
+    fakes.cartStock("all in stock");
+    try {
+      const error = await expectCode(client.placeOrder({ idempotencyKey: newKey(), shippingAddress: address }), Code.FailedPrecondition);
+      expect(error.rawMessage).toBe("some items are out of stock");
+      expect(violations(error)).toEqual([{ type: "STOCK", subject: productIds[0] }]);
+    } finally {
+      fakes.cartStock("live");
+    }
+    expect((await client.listOrders({})).orders).toHaveLength(0);
+  });
+
+  test("a downstream's failure is restated, not forwarded: inventory unreachable is UNAVAILABLE, inventory refusing the request is INTERNAL", async () => {
+    const { client } = await customerWithCart([{ priceMinor: 500n, quantity: 1 }]);
+    try {
+      fakes.failReserve(new UnavailableError("inventory is restarting"));
+      const unavailable = await expectCode(client.placeOrder({ idempotencyKey: newKey(), shippingAddress: address }), Code.Unavailable);
+      expect(unavailable.rawMessage).not.toContain("inventory is restarting");
+      fakes.failReserve(new InvalidArgumentError("items[0].quantity: must be at most 99"));
+      const internal = await expectCode(client.placeOrder({ idempotencyKey: newKey(), shippingAddress: address }), Code.Internal);
+      expect(internal.rawMessage).toBe("internal error");
+    } finally {
+      fakes.failReserve();
+    }
     expect((await client.listOrders({})).orders).toHaveLength(0);
   });
 

@@ -1,4 +1,4 @@
-import { FailedPreconditionError } from "@shopmesh/platform";
+import { FailedPreconditionError, preconditionFailure, PreconditionViolation } from "@shopmesh/platform";
 
 /** The stock of one product as the service holds it. `available` is derived, never stored. */
 export interface StockRecord {
@@ -73,7 +73,14 @@ export function findShortages(levels: ReadonlyMap<string, StockRecord>, lines: R
 /** The error a caller sees when stock is short; names every short product. */
 export function insufficientStock(shortages: readonly Shortage[]): FailedPreconditionError {
   const list = shortages.map((s) => `${s.productId} (requested ${s.requested}, available ${s.available})`).join(", ");
-  return new FailedPreconditionError(`insufficient stock: ${list}`);
+  // The products travel as a PreconditionFailure too, so a caller reads them without parsing the message.
+  const details = [
+    preconditionFailure(
+      PreconditionViolation.stock,
+      shortages.map((s) => ({ subject: s.productId, description: `requested ${s.requested}, available ${s.available}` })),
+    ),
+  ];
+  return new FailedPreconditionError(`insufficient stock: ${list}`, { details });
 }
 
 /** Holds `quantity` units. Callers check availability first; this refuses to oversell regardless. */

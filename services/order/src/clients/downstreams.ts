@@ -1,5 +1,4 @@
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
-import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { PaymentService } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
@@ -8,21 +7,19 @@ import { createGrpcClient, type GrpcClient, type Logger, type ServiceMetrics } f
 /** Every service order calls during checkout, each behind its own breaker and bulkhead. */
 export interface Downstreams {
   identity: GrpcClient<typeof IdentityService>;
-  catalog: GrpcClient<typeof CatalogService>;
   cart: GrpcClient<typeof CartService>;
   inventory: GrpcClient<typeof InventoryService>;
   payment: GrpcClient<typeof PaymentService>;
 }
 
 export function createDownstreams(
-  addresses: { identity: string; catalog: string; cart: string; inventory: string; payment: string },
+  addresses: { identity: string; cart: string; inventory: string; payment: string },
   logger: Logger,
   metrics?: ServiceMetrics,
 ): Downstreams {
   const options = (address: string) => ({ address, logger, ...(metrics ? { metrics } : {}) });
   return {
     identity: createGrpcClient(IdentityService, options(addresses.identity)),
-    catalog: createGrpcClient(CatalogService, options(addresses.catalog)),
     cart: createGrpcClient(CartService, options(addresses.cart)),
     inventory: createGrpcClient(InventoryService, options(addresses.inventory)),
     // Creating a payment intent calls the external provider: give it more time than the 2 s default.

@@ -137,7 +137,7 @@ export function createOrderStore(pool: Pool) {
     async insert(connection: PoolConnection, order: OrderRecord): Promise<boolean> {
       try {
         await connection.execute(
-          "INSERT INTO orders (id, user_id, user_email, idempotency_key, status, currency, subtotal_minor, shipping_fee_minor, total_minor, shipping_address, reservation_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "INSERT INTO orders (id, user_id, user_email, idempotency_key, status, currency, subtotal_minor, shipping_fee_minor, total_minor, shipping_address, payment_id, reservation_expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           [
             order.id,
             order.userId,
@@ -149,8 +149,10 @@ export function createOrderStore(pool: Pool) {
             order.shippingFeeMinor.toString(),
             order.totalMinor.toString(),
             JSON.stringify(order.shippingAddress),
+            order.paymentId,
             order.reservationExpiresAt,
             order.createdAt,
+            order.updatedAt,
           ],
         );
       } catch (err) {
@@ -205,7 +207,6 @@ export function createOrderStore(pool: Pool) {
       id: string,
       changes: Partial<{
         status: OrderStatus;
-        paymentId: string;
         paymentStatus: PaymentStatus;
         refundedMinor: bigint;
         deliveryId: string;
@@ -217,10 +218,6 @@ export function createOrderStore(pool: Pool) {
       if (changes.status !== undefined) {
         sets.push("status = ?");
         params.push(statusName(changes.status));
-      }
-      if (changes.paymentId !== undefined) {
-        sets.push("payment_id = ?");
-        params.push(changes.paymentId);
       }
       if (changes.paymentStatus !== undefined) {
         sets.push("payment_status = ?");

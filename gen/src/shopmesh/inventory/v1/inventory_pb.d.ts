@@ -593,8 +593,9 @@ export declare const InventoryService: GenService<{
   /**
    * Reserves stock for an order, all items or none. Idempotent by `order_id`: repeating the
    * call returns the existing reservation unchanged.
-   * Errors: FAILED_PRECONDITION when any item is out of stock (with the product ids in the
-   * error details). Emits StockReserved.
+   * Errors: FAILED_PRECONDITION when any item is out of stock (a google.rpc.PreconditionFailure
+   * in the error details, one STOCK violation per product, subject = product id). Emits
+   * StockReserved.
    *
    * @generated from rpc shopmesh.inventory.v1.InventoryService.ReserveStock
    */

@@ -545,8 +545,9 @@ export declare const OrderService: GenService<{
    * Places an order from the caller's cart and starts payment. Idempotent by
    * `idempotency_key` (per user): a retry returns the same order and payment.
    * The cart is cleared once the order is placed.
-   * Errors: FAILED_PRECONDITION for an empty cart or when stock is short (product ids in
-   * the error details). Emits OrderPlaced.
+   * Errors: FAILED_PRECONDITION for an empty cart or when stock is short (a
+   * google.rpc.PreconditionFailure in the error details, one STOCK violation per product,
+   * subject = product id). Emits OrderPlaced.
    *
    * @generated from rpc shopmesh.order.v1.OrderService.PlaceOrder
    */
