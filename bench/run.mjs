@@ -936,7 +936,7 @@ async function checkoutScenarios({ mesh, adminToken, newProduct, meshEnv, servic
     const orderDb = meshEnv.ORDER_DATABASE;
     // The relay the services run (platform createOutboxRelay: same batch size, same producer),
     // driven here so the clock covers publishing only, not process start or the Kafka connect.
-    const platform = await import("@shopmesh/platform");
+    const platform = { ...(await import("@shopmesh/platform")), ...(await import("@shopmesh/platform/data")) };
     const logger = platform.createLogger({ service: "bench-relay", level: "warn" });
     const pool = await platform.createMysqlPool({ ...TEST_MYSQL, database: orderDb, poolSize: 4 });
     const producer = platform.createIdempotentProducer(

@@ -1,16 +1,15 @@
-/** The shared runtime of every shopmesh service. Services import only this and @shopmesh/gen. */
+/**
+ * The shared runtime every shopmesh service loads: configuration, errors, logging, metrics,
+ * lifecycle, the RPC server and stubs, telemetry, the topic names. It loads no database or
+ * broker client: a service with its own data imports `@shopmesh/platform/data` (MariaDB and
+ * its events through Kafka), one with Redis `@shopmesh/platform/redis`.
+ */
 export * from "./config.js";
 export * from "./errors.js";
 export * from "./logger.js";
 export * from "./metrics.js";
 export * from "./lifecycle.js";
 export * from "./background-loop.js";
-export * from "./redis.js";
-export * from "./db/mysql.js";
-export * from "./db/migrations.js";
-export * from "./kafka/events.js";
-export * from "./kafka/outbox.js";
-export * from "./kafka/consumer.js";
 export * from "./rpc/auth.js";
 export * from "./rpc/client.js";
 export * from "./rpc/context.js";
@@ -19,7 +18,5 @@ export * from "./rpc/policy.js";
 export * from "./rpc/server.js";
 export * from "./rpc/validation.js";
 export * from "./kafka/topics.js";
-export * from "./kafka/dead-letters.js";
 export * from "./telemetry/spans.js";
 export * from "./telemetry/schema.js";
-export * from "./wiring.js";

@@ -20,7 +20,7 @@ import {
   withTransaction,
   type Pool,
   type RowDataPacket,
-} from "@shopmesh/platform";
+} from "@shopmesh/platform/data";
 import {
   createProxy,
   createTopicsWithLeaders,

@@ -1,5 +1,6 @@
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { createLogger, createMysqlPool, kafkaReadiness, pingMysql, type KafkaReadiness, type Pool } from "@shopmesh/platform";
+import { createLogger } from "@shopmesh/platform";
+import { createMysqlPool, kafkaReadiness, pingMysql, type KafkaReadiness, type Pool } from "@shopmesh/platform/data";
 import {
   dropDatabase,
   eventually,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createMysqlPool, openServiceDatabase, runMigrations, type Pool, type RowDataPacket } from "@shopmesh/platform";
+import { createMysqlPool, openServiceDatabase, runMigrations, type Pool, type RowDataPacket } from "@shopmesh/platform/data";
 import { dropDatabase, TEST_MYSQL, testDatabaseName, testLogger } from "@shopmesh/platform/testing";
 
 const logger = testLogger("platform-migrations");

@@ -1,4 +1,5 @@
-import { createMysqlPool, platformMetrics, type Pool, type PoolConnection } from "@shopmesh/platform";
+import { platformMetrics } from "@shopmesh/platform";
+import { createMysqlPool, type Pool, type PoolConnection } from "@shopmesh/platform/data";
 import { dropDatabase, TEST_MYSQL, testDatabaseName } from "@shopmesh/platform/testing";
 
 const database = testDatabaseName("platform");

@@ -7,7 +7,8 @@
 //   node scripts/ci/stack-topics.mjs check FILE --dead-letters-only
 //                                     only the dead-letter topics (a stack someone is using)
 import { readFileSync, writeFileSync } from "node:fs";
-import { createKafka, createLogger } from "@shopmesh/platform";
+import { createLogger } from "@shopmesh/platform";
+import { createKafka } from "@shopmesh/platform/data";
 import { exitWithUsage, parseCommandLine } from "../lib/command-line.mjs";
 
 const USAGE = "stack-topics.mjs snapshot FILE | check FILE [--dead-letters-only]";

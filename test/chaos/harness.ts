@@ -4,7 +4,7 @@
 // once the load is done and the system is quiet, the invariant checker counts what broke.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { createKafka, listDeadLetters } from "@shopmesh/platform";
+import { createKafka, listDeadLetters } from "@shopmesh/platform/data";
 import {
   createProxy,
   currentTestNamespace,

@@ -1,4 +1,5 @@
-import { createJwtVerifier, createRedis, waitForRedis, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createJwtVerifier, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRedis, waitForRedis } from "@shopmesh/platform/redis";
 import { createCatalogClient } from "./clients/catalog.js";
 import { createInventoryClient } from "./clients/inventory.js";
 import type { CartConfig } from "./config.js";

@@ -1,5 +1,6 @@
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
-import { createRpcServer, pingRedis, registration, type Redis, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRpcServer, registration, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { pingRedis, type Redis } from "@shopmesh/platform/redis";
 import { createCartService, type CartDeps } from "./handlers/cart-service.js";
 
 export interface CartServerDeps extends CartDeps {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
-import { waitForRedis, type Redis } from "@shopmesh/platform";
+import { waitForRedis, type Redis } from "@shopmesh/platform/redis";
 import { connectClient, testLogger, testRedis } from "@shopmesh/platform/testing";
 import { createCatalogClient } from "../src/clients/catalog.js";
 import { createInventoryClient } from "../src/clients/inventory.js";

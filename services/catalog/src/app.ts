@@ -1,18 +1,7 @@
 import { fileURLToPath } from "node:url";
-import {
-  consumerGroup,
-  createEventConsumer,
-  createJwtVerifier,
-  createRedis,
-  openServiceDatabase,
-  startEventPublishing,
-  TOPICS,
-  waitForRedis,
-  type Logger,
-  type ReadinessCheck,
-  type RpcServer,
-  type TokenVerifier,
-} from "@shopmesh/platform";
+import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
+import { createRedis, waitForRedis } from "@shopmesh/platform/redis";
 import type { CatalogConfig } from "./config.js";
 import { stockLevelHandlers } from "./events/stock-levels.js";
 import { onceReady, searchIndexerHandlers } from "./search/indexer.js";

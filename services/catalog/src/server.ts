@@ -4,14 +4,14 @@ import {
   createRpcServer,
   createServiceMetrics,
   METRICS,
-  pingMysql,
   registration,
-  type Redis,
   type ReadinessCheck,
   type RpcServer,
   type ServiceMetrics,
   type TokenVerifier,
 } from "@shopmesh/platform";
+import { pingMysql } from "@shopmesh/platform/data";
+import { type Redis } from "@shopmesh/platform/redis";
 import { createCatalogCache } from "./cache/catalog-cache.js";
 import { createCatalogService, type CatalogDeps } from "./handlers/catalog-service.js";
 

@@ -4,7 +4,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { v7 as uuidv7 } from "uuid";
 import { CatalogService, ProductOrderBy, type Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { ProductUpdatedSchema } from "@shopmesh/gen/shopmesh/events/v1/catalog_events_pb.js";
-import { decodeEvent, headerString, TOPICS } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { decodeEvent, headerString } from "@shopmesh/platform/data";
 import {
   connectClient,
   createTestTokens,

@@ -8,7 +8,8 @@ import { FieldMaskSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { StockChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { v7 as uuidv7 } from "uuid";
 import { CatalogService, SearchOrderBy, type Product, type SearchProductsRequest } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
-import { createMysqlPool, TOPICS, type Pool } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { createMysqlPool, type Pool } from "@shopmesh/platform/data";
 import {
   connectClient,
   createEventPublisher,

@@ -1,15 +1,6 @@
 import { fileURLToPath } from "node:url";
-import {
-  consumerGroup,
-  createEventConsumer,
-  createJwtVerifier,
-  openServiceDatabase,
-  startEventPublishing,
-  TOPICS,
-  type Logger,
-  type RpcServer,
-  type TokenVerifier,
-} from "@shopmesh/platform";
+import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import { createAssignmentRetrier, type AssignmentRetrier } from "./assignment-retrier.js";
 import type { DeliveryConfig } from "./config.js";
 import { createDeliveries, type Deliveries } from "./deliveries.js";

@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from "uuid";
-import { hasRole, NotFoundError, PermissionDeniedError, withTransaction, type Caller, type Logger, type Pool, type PoolConnection } from "@shopmesh/platform";
+import { hasRole, NotFoundError, PermissionDeniedError, type Caller, type Logger } from "@shopmesh/platform";
+import { withTransaction, type Pool, type PoolConnection } from "@shopmesh/platform/data";
 import { chooseAssignment, servesArea } from "./domain/assignment.js";
 import { awaitsOrderDetails, startOfUtcDay, type DeliveryRecord } from "./domain/delivery.js";
 import { statusTransition, type ReportedStatus } from "./domain/delivery-status.js";

@@ -1,5 +1,6 @@
 import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
-import { createRpcServer, pingMysql, registration, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRpcServer, registration, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { pingMysql } from "@shopmesh/platform/data";
 import { createDeliveryService, type DeliveryServiceDeps } from "./handlers/delivery-service.js";
 
 export interface DeliveryServerDeps extends DeliveryServiceDeps {

@@ -8,7 +8,8 @@ import { DeliveryService, type PartnerSchema } from "@shopmesh/gen/shopmesh/deli
 import { OrderPlacedSchema, OrderStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { OrderLineSchema, OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { PostalAddressSchema } from "@shopmesh/gen/shopmesh/type/v1/address_pb.js";
-import { cloudEventHeaders, decodeEvent, encodeEvent, newEventId, TOPICS } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { cloudEventHeaders, decodeEvent, encodeEvent, newEventId } from "@shopmesh/platform/data";
 import { connectClient, createTestTokens, dropDatabase, eventProcessed, TEST_MYSQL, testDatabaseName, testKafka, testLogger } from "@shopmesh/platform/testing";
 import { buildDelivery, type DeliveryApp } from "../src/app.js";
 import { loadDeliveryConfig } from "../src/config.js";

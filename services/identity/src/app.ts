@@ -1,6 +1,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { createRedis, openServiceDatabase, startEventPublishing, waitForRedis, type Logger, type RpcServer } from "@shopmesh/platform";
+import { type Logger, type RpcServer } from "@shopmesh/platform";
+import { openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
+import { createRedis, waitForRedis } from "@shopmesh/platform/redis";
 import { fileURLToPath } from "node:url";
 import { hashPassword } from "./domain/passwords.js";
 import { createTokenIssuer, generateSigningKeyPem, loadSigningKey } from "./domain/tokens.js";
@@ -11,7 +13,7 @@ import { createLoginThrottle } from "./store/login-throttle.js";
 import { createRefreshTokenStore } from "./store/refresh-tokens.js";
 import { createUserStore } from "./store/users.js";
 import { v7 as uuidv7 } from "uuid";
-import { withTransaction } from "@shopmesh/platform";
+import { withTransaction } from "@shopmesh/platform/data";
 
 const MIGRATIONS = fileURLToPath(new URL("../migrations", import.meta.url));
 

@@ -1,5 +1,7 @@
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
-import { createJwtVerifier, createRpcServer, pingMysql, pingRedis, registration, type Redis, type ReadinessCheck, type RpcServer } from "@shopmesh/platform";
+import { createJwtVerifier, createRpcServer, registration, type ReadinessCheck, type RpcServer } from "@shopmesh/platform";
+import { pingMysql } from "@shopmesh/platform/data";
+import { pingRedis, type Redis } from "@shopmesh/platform/redis";
 import type { JSONWebKeySet } from "jose";
 import { createIdentityService, type IdentityDeps } from "./handlers/identity-service.js";
 

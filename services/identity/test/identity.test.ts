@@ -6,7 +6,8 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import mysql from "mysql2/promise";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
-import { createMysqlPool, decodeEvent, headerString, TOPICS, withTransaction } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { createMysqlPool, decodeEvent, headerString, withTransaction } from "@shopmesh/platform/data";
 import {
   connectClient,
   dropDatabase,

@@ -1,15 +1,6 @@
 import { fileURLToPath } from "node:url";
-import {
-  consumerGroup,
-  createEventConsumer,
-  createJwtVerifier,
-  openServiceDatabase,
-  startEventPublishing,
-  TOPICS,
-  type Logger,
-  type RpcServer,
-  type TokenVerifier,
-} from "@shopmesh/platform";
+import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import type { InventoryConfig } from "./config.js";
 import { orderEventHandlers } from "./events/order-events.js";
 import { createInventory, type Inventory } from "./inventory.js";

@@ -1,4 +1,5 @@
-import { AlreadyExistsError, NotFoundError, withTransaction, type Pool, type PoolConnection } from "@shopmesh/platform";
+import { AlreadyExistsError, NotFoundError } from "@shopmesh/platform";
+import { withTransaction, type Pool, type PoolConnection } from "@shopmesh/platform/data";
 import {
   cancellationTransition,
   commitTransition,

@@ -1,5 +1,6 @@
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { createRpcServer, pingMysql, registration, type Logger, type Pool, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRpcServer, registration, type Logger, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { pingMysql, type Pool } from "@shopmesh/platform/data";
 import { createInventoryService } from "./handlers/inventory-service.js";
 import type { Inventory } from "./inventory.js";
 

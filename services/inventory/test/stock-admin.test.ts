@@ -1,7 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { StockChangedSchema, StockLowSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { decodeEvent, headerString, TOPICS } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { decodeEvent, headerString } from "@shopmesh/platform/data";
 import { connectClient, eventually, testGroupId, testKafka } from "@shopmesh/platform/testing";
 import { expectCode, newId, outboxEvents, startInventory, stockedProduct, type RunningInventory } from "./support.js";
 

@@ -3,7 +3,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import mysql from "mysql2/promise";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { decodeEvent } from "@shopmesh/platform";
+import { decodeEvent } from "@shopmesh/platform/data";
 import { connectClient, createTestTokens, dropDatabase, grpcClient, TEST_MYSQL, testDatabaseName, testLogger } from "@shopmesh/platform/testing";
 import { buildInventory, type InventoryApp } from "../src/app.js";
 import { loadInventoryConfig } from "../src/config.js";

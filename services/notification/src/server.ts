@@ -1,5 +1,6 @@
 import { NotificationService } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
-import { createRpcServer, pingMysql, registration, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRpcServer, registration, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { pingMysql } from "@shopmesh/platform/data";
 import { createNotificationService, type NotificationDeps } from "./handlers/notification-service.js";
 
 export interface NotificationServerDeps extends NotificationDeps {

@@ -4,7 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { Partitioners, type Producer } from "kafkajs";
 import mysql from "mysql2/promise";
 import { Channel, NotificationService, NotificationStatus } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
-import { cloudEventHeaders, deadLetterTopic, decodeEvent, encodeEvent, headerString, newEventId } from "@shopmesh/platform";
+import { cloudEventHeaders, deadLetterTopic, decodeEvent, encodeEvent, headerString, newEventId } from "@shopmesh/platform/data";
 import {
   connectClient,
   createTestTokens,

@@ -1,18 +1,7 @@
 import { fileURLToPath } from "node:url";
-import {
-  consumerGroup,
-  createEventConsumer,
-  createJwtVerifier,
-  createRedis,
-  createServiceMetrics,
-  openServiceDatabase,
-  pingRedis,
-  startEventPublishing,
-  TOPICS,
-  type Logger,
-  type RpcServer,
-  type TokenVerifier,
-} from "@shopmesh/platform";
+import { consumerGroup, createJwtVerifier, createServiceMetrics, TOPICS, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
+import { createRedis, pingRedis } from "@shopmesh/platform/redis";
 import { closeDownstreams, createDownstreams } from "./clients/downstreams.js";
 import type { OrderConfig } from "./config.js";
 import { orderEventHandlers } from "./events/consumer.js";

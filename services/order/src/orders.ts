@@ -7,18 +7,16 @@ import { OrderPlacedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { PaymentStatus, type Payment } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
 import {
-  appendToOutbox,
   errorDetail,
   FailedPreconditionError,
   isDownstreamError,
   preconditionFailure,
   PreconditionViolation,
   TOPICS,
-  withTransaction,
   type Caller,
   type Logger,
-  type Pool,
 } from "@shopmesh/platform";
+import { appendToOutbox, withTransaction, type Pool } from "@shopmesh/platform/data";
 import type { Downstreams } from "./clients/downstreams.js";
 import { orderIdFor } from "./domain/ids.js";
 import { priceOrder, type ShippingRule } from "./domain/pricing.js";

@@ -1,15 +1,6 @@
 import { OrderService } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import {
-  createRpcServer,
-  pingMysql,
-  registration,
-  type Logger,
-  type Pool,
-  type ReadinessCheck,
-  type RpcServer,
-  type ServiceMetrics,
-  type TokenVerifier,
-} from "@shopmesh/platform";
+import { createRpcServer, registration, type Logger, type ReadinessCheck, type RpcServer, type ServiceMetrics, type TokenVerifier } from "@shopmesh/platform";
+import { pingMysql, type Pool } from "@shopmesh/platform/data";
 import { createOrderService, type OrderDeps } from "./handlers/order-service.js";
 
 export interface OrderServerDeps extends OrderDeps {

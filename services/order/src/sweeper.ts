@@ -1,5 +1,6 @@
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { createBackgroundLoop, withTransaction, type Logger, type Pool } from "@shopmesh/platform";
+import { createBackgroundLoop, type Logger } from "@shopmesh/platform";
+import { withTransaction, type Pool } from "@shopmesh/platform/data";
 import type { OrderUpdates } from "./events/order-updates.js";
 import { transitionOrder } from "./events/transitions.js";
 import type { OrderStore } from "./store/orders.js";

@@ -7,7 +7,8 @@ import { DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.j
 import { DeliveryAssignedSchema, DeliveryStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/delivery_events_pb.js";
 import { PaymentFailedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
 import { OrderService, OrderStatus, type Order } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { cloudEventHeaders, createIdempotentProducer, encodeEvent, InvalidArgumentError, newEventId, TOPICS, UnavailableError } from "@shopmesh/platform";
+import { InvalidArgumentError, TOPICS, UnavailableError } from "@shopmesh/platform";
+import { cloudEventHeaders, createIdempotentProducer, encodeEvent, newEventId } from "@shopmesh/platform/data";
 import { connectClient, createTestTokens, dropDatabase, eventually, testDatabaseName, testKafka, testLogger } from "@shopmesh/platform/testing";
 import type { Producer } from "kafkajs";
 import { buildOrder, type OrderApp } from "../src/app.js";

@@ -1,15 +1,6 @@
 import { fileURLToPath } from "node:url";
-import {
-  consumerGroup,
-  createEventConsumer,
-  createJwtVerifier,
-  openServiceDatabase,
-  startEventPublishing,
-  TOPICS,
-  type Logger,
-  type RpcServer,
-  type TokenVerifier,
-} from "@shopmesh/platform";
+import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import { createProviderClient } from "./clients/provider.js";
 import type { PaymentConfig } from "./config.js";
 import { orderCancelledHandler } from "./events/order-cancelled.js";

@@ -1,15 +1,6 @@
 import { v7 as uuidv7 } from "uuid";
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  isDuplicateKey,
-  NotFoundError,
-  withTransaction,
-  type Logger,
-  type Pool,
-  type PoolConnection,
-} from "@shopmesh/platform";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, type Logger } from "@shopmesh/platform";
+import { isDuplicateKey, withTransaction, type Pool, type PoolConnection } from "@shopmesh/platform/data";
 import { capturePostings, refundPostings } from "./domain/ledger.js";
 import { decideProviderEvent, isRefundable } from "./domain/payment-status.js";
 import { appendPaymentFailed, appendPaymentRefunded, appendPaymentSucceeded } from "./events/payment-events.js";

@@ -1,4 +1,5 @@
-import { createBackgroundLoop, type BackgroundLoop, type Logger, type Pool } from "@shopmesh/platform";
+import { createBackgroundLoop, type BackgroundLoop, type Logger } from "@shopmesh/platform";
+import { type Pool } from "@shopmesh/platform/data";
 import { ProviderRejectedError, type ProviderClient } from "./clients/provider.js";
 import type { PaymentRecord, PaymentStore } from "./store/payments.js";
 import { refundStore } from "./store/refunds.js";

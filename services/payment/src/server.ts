@@ -1,5 +1,6 @@
 import { PaymentService } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
-import { createRpcServer, pingMysql, registration, type Logger, type Pool, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRpcServer, registration, type Logger, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { pingMysql, type Pool } from "@shopmesh/platform/data";
 import { createPaymentService } from "./handlers/payment-service.js";
 import type { Payments } from "./payments.js";
 import type { PaymentStore } from "./store/payments.js";

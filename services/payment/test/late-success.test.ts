@@ -8,7 +8,8 @@ import { OrderCancelledSchema } from "@shopmesh/gen/shopmesh/events/v1/order_eve
 import { PaymentRefundedSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { PaymentService } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
-import { decodeEvent, TOPICS } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { decodeEvent } from "@shopmesh/platform/data";
 import {
   createEventPublisher,
   createTestTokens,

@@ -7,7 +7,8 @@ import mysql from "mysql2/promise";
 import { OrderCancelledSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { PaymentFailedSchema, PaymentRefundedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
 import { PaymentService, PaymentStatus } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
-import { cloudEventHeaders, decodeEvent, encodeEvent, headerString, TOPICS } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { cloudEventHeaders, decodeEvent, encodeEvent, headerString } from "@shopmesh/platform/data";
 import {
   connectClient,
   createTestTokens,

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { createRedis, waitForRedis, type Logger, type RpcServer } from "@shopmesh/platform";
+import { type Logger, type RpcServer } from "@shopmesh/platform";
+import { createRedis, waitForRedis } from "@shopmesh/platform/redis";
 import type { RatelimitConfig } from "./config.js";
 import { parseLimits, type Limits } from "./domain/limits.js";
 import { createRatelimitServer } from "./server.js";

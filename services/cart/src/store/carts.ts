@@ -1,4 +1,5 @@
-import type { Logger, Redis } from "@shopmesh/platform";
+import type { Logger } from "@shopmesh/platform";
+import type { Redis } from "@shopmesh/platform/redis";
 import { UnavailableError } from "@shopmesh/platform";
 import type { AddedSnapshot, StoredCart, StoredLine } from "../domain/cart.js";
 

@@ -1,4 +1,5 @@
-import { Counter, METRICS, type Logger, type Redis, type Registry } from "@shopmesh/platform";
+import { Counter, METRICS, type Logger, type Registry } from "@shopmesh/platform";
+import { type Redis } from "@shopmesh/platform/redis";
 import type { ProductRecord } from "../domain/product.js";
 import { createSingleFlight } from "./single-flight.js";
 

@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ProductCreatedSchema, ProductDeletedSchema, ProductUpdatedSchema } from "@shopmesh/gen/shopmesh/events/v1/catalog_events_pb.js";
-import { appendToOutbox, TOPICS, type PoolConnection } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { appendToOutbox, type PoolConnection } from "@shopmesh/platform/data";
 import type { ProductRecord } from "../domain/product.js";
 import { toProduct } from "../handlers/convert.js";
 

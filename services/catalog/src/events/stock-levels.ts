@@ -4,7 +4,7 @@
 // change nothing.
 import { StockChangedSchema, type StockChanged } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { PoisonEventError, type EventHandler } from "@shopmesh/platform";
+import { PoisonEventError, type EventHandler } from "@shopmesh/platform/data";
 import type { ProductIndex } from "../search/product-index.js";
 import type { StockLevel, StockStore } from "../store/stock.js";
 

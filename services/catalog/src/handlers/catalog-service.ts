@@ -10,12 +10,10 @@ import {
   InvalidArgumentError,
   NotFoundError,
   PermissionDeniedError,
-  withTransaction,
   type Logger,
   type PageTokenScope,
-  type Pool,
-  type PoolConnection,
 } from "@shopmesh/platform";
+import { withTransaction, type Pool, type PoolConnection } from "@shopmesh/platform/data";
 import type { CatalogCache, ListPage } from "../cache/catalog-cache.js";
 import { categoryPageTokens, listPageTokens, listScope, MAX_SEARCH_OFFSET, searchPageTokens, sortKey, type SearchMode } from "../domain/page-token.js";
 import { applyProductUpdate, type ProductRecord } from "../domain/product.js";

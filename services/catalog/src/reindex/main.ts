@@ -3,7 +3,8 @@
  * index, then an atomic alias swap): `npm run reindex`.
  * Env: the catalog's own (MYSQL_*, CATALOG_DATABASE, OPENSEARCH_URL, SEARCH_INDEX_PREFIX).
  */
-import { createLogger, createMysqlPool, runMain } from "@shopmesh/platform";
+import { createLogger, runMain } from "@shopmesh/platform";
+import { createMysqlPool } from "@shopmesh/platform/data";
 import { loadCatalogConfig } from "../config.js";
 import { reindexProducts } from "../search/reindex.js";
 import { createProductIndex, createSearchClient } from "../search/product-index.js";

@@ -3,7 +3,8 @@
 // guarded by the product's version, so redeliveries and late, older events change nothing.
 import { ProductCreatedSchema, ProductDeletedSchema, ProductUpdatedSchema } from "@shopmesh/gen/shopmesh/events/v1/catalog_events_pb.js";
 import type { Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
-import { onExternal, PoisonEventError, type EventHandler, type Logger } from "@shopmesh/platform";
+import { type Logger } from "@shopmesh/platform";
+import { onExternal, PoisonEventError, type EventHandler } from "@shopmesh/platform/data";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ProductRecord } from "../domain/product.js";
 import type { ProductIndex, WriteOutcome } from "./product-index.js";

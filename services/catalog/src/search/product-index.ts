@@ -3,7 +3,7 @@
 // truth; the index holds only what search needs, and answers with product ids.
 import { Client, errors } from "@opensearch-project/opensearch";
 import type { Indices_Create_RequestBody } from "@opensearch-project/opensearch/api/index.js";
-import { DependencyUnavailableError } from "@shopmesh/platform";
+import { DependencyUnavailableError } from "@shopmesh/platform/data";
 import type { ProductRecord } from "../domain/product.js";
 import type { StockLevel } from "../store/stock.js";
 

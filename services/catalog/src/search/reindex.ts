@@ -2,7 +2,8 @@
 // index is filled while searches and the indexer keep using the old one through the alias,
 // the alias is swapped in one atomic step, and the products and stock levels that changed
 // meanwhile are written again (each write is guarded, so nothing newer is overwritten).
-import type { Logger, Pool, RowDataPacket } from "@shopmesh/platform";
+import type { Logger } from "@shopmesh/platform";
+import type { Pool, RowDataPacket } from "@shopmesh/platform/data";
 import { toDocument, type ProductDocument, type ProductIndex } from "./product-index.js";
 import type { ProductStore } from "../store/products.js";
 import type { StockStore } from "../store/stock.js";

@@ -1,5 +1,6 @@
 import type { ExecuteValues } from "mysql2";
-import { AlreadyExistsError, FailedPreconditionError, isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+import { AlreadyExistsError, FailedPreconditionError } from "@shopmesh/platform";
+import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform/data";
 import type { ListCursor, ListOrder, SearchMode } from "../domain/page-token.js";
 import type { ProductRecord } from "../domain/product.js";
 import type { SearchFilters, SearchOrder } from "../domain/search-query.js";

@@ -1,4 +1,4 @@
-import type { Pool, PoolConnection, RowDataPacket } from "@shopmesh/platform";
+import type { Pool, PoolConnection, RowDataPacket } from "@shopmesh/platform/data";
 
 /** A product's available units as of one of inventory's StockChanged events. */
 export interface StockLevel {

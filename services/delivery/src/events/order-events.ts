@@ -1,6 +1,6 @@
 import { OrderPlacedSchema, OrderStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { on, PoisonEventError, type EventHandler } from "@shopmesh/platform";
+import { on, PoisonEventError, type EventHandler } from "@shopmesh/platform/data";
 import type { Deliveries } from "../deliveries.js";
 import { itemCount } from "../domain/delivery.js";
 

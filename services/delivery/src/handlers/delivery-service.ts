@@ -1,7 +1,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { v7 as uuidv7 } from "uuid";
 import { type DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
-import { FailedPreconditionError, hasRole, NotFoundError, requireCaller, withTransaction, type Caller, type Logger, type Pool } from "@shopmesh/platform";
+import { FailedPreconditionError, hasRole, NotFoundError, requireCaller, type Caller, type Logger } from "@shopmesh/platform";
+import { withTransaction, type Pool } from "@shopmesh/platform/data";
 import type { Deliveries } from "../deliveries.js";
 import type { DeliveryRecord } from "../domain/delivery.js";
 import { IN_PROGRESS_STATUSES } from "../domain/delivery-status.js";

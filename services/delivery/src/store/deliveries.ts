@@ -1,4 +1,4 @@
-import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform/data";
 import type { DeliveryRecord } from "../domain/delivery.js";
 import type { DeliveryStatusName } from "../domain/delivery-status.js";
 import type { DeliveryCursor, DeliveryFilter } from "../domain/page-token.js";

@@ -1,4 +1,5 @@
-import { AlreadyExistsError, isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+import { AlreadyExistsError } from "@shopmesh/platform";
+import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform/data";
 import type { PartnerCursor } from "../domain/page-token.js";
 import type { PartnerRecord } from "../domain/partner.js";
 

@@ -4,17 +4,8 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { v7 as uuidv7 } from "uuid";
 import { type IdentityService, TokenPairSchema, UserSchema, type TokenPair, type User } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
-import {
-  appendToOutbox,
-  NotFoundError,
-  requireCaller,
-  ResourceExhaustedError,
-  TOPICS,
-  UnauthenticatedError,
-  withTransaction,
-  type Logger,
-  type Pool,
-} from "@shopmesh/platform";
+import { NotFoundError, requireCaller, ResourceExhaustedError, TOPICS, UnauthenticatedError, type Logger } from "@shopmesh/platform";
+import { appendToOutbox, withTransaction, type Pool } from "@shopmesh/platform/data";
 import { hashPassword, verifyPassword } from "../domain/passwords.js";
 import { hashRefreshToken, newRefreshToken, type TokenIssuer } from "../domain/tokens.js";
 import { CUSTOMER_ROLE, normalizeEmail, type UserRecord } from "../domain/user.js";

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Logger, Redis } from "@shopmesh/platform";
+import type { Logger } from "@shopmesh/platform";
+import type { Redis } from "@shopmesh/platform/redis";
 
 /**
  * Per-account failed-login counter in Redis (keys hold a hash of the email, not the email).

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import { withTransaction, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+import { withTransaction, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform/data";
 
 interface TokenRow extends RowDataPacket {
   id: string;

@@ -1,4 +1,5 @@
-import { AlreadyExistsError, isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+import { AlreadyExistsError } from "@shopmesh/platform";
+import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform/data";
 import type { UserRecord } from "../domain/user.js";
 
 interface UserRow extends RowDataPacket {

@@ -9,7 +9,8 @@ import {
   StockReturnedSchema,
 } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { ReservationItemSchema } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { appendToOutbox, TOPICS, type PoolConnection } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { appendToOutbox, type PoolConnection } from "@shopmesh/platform/data";
 import type { ReservationLine, ReservationRecord } from "../domain/reservation.js";
 import { available, crossedIntoLow, type StockRecord } from "../domain/stock.js";
 

@@ -1,6 +1,7 @@
 import { OrderCancelledSchema, OrderStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { FailedPreconditionError, NotFoundError, on, PoisonEventError, type EventHandler, type Logger } from "@shopmesh/platform";
+import { FailedPreconditionError, NotFoundError, type Logger } from "@shopmesh/platform";
+import { on, PoisonEventError, type EventHandler } from "@shopmesh/platform/data";
 import type { Inventory } from "../inventory.js";
 
 /**

@@ -1,4 +1,4 @@
-import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform/data";
 import type { ReservationLine, ReservationRecord, ReservationState } from "../domain/reservation.js";
 
 interface ReservationRow extends RowDataPacket {

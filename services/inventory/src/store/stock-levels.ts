@@ -1,4 +1,4 @@
-import type { Pool, PoolConnection, RowDataPacket } from "@shopmesh/platform";
+import type { Pool, PoolConnection, RowDataPacket } from "@shopmesh/platform/data";
 import type { StockRecord } from "../domain/stock.js";
 
 interface StockRow extends RowDataPacket {

@@ -1,4 +1,4 @@
-import type { Pool } from "@shopmesh/platform";
+import type { Pool } from "@shopmesh/platform/data";
 import type { ChannelProvider, OutgoingMessage } from "./provider.js";
 
 /**

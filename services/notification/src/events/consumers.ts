@@ -4,7 +4,7 @@ import { StockLowSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_event
 import { OrderCancelledSchema, OrderPlacedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { PaymentFailedSchema, PaymentRefundedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
 import { DeliveryAssignedSchema, DeliveryStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/delivery_events_pb.js";
-import { on, type EventHandler, type EventMeta, type PoolConnection } from "@shopmesh/platform";
+import { on, type EventHandler, type EventMeta, type PoolConnection } from "@shopmesh/platform/data";
 import { v7 as uuidv7 } from "uuid";
 import { deliveryTemplateFor, describeOrderLines, greetingName, TEMPLATE } from "../domain/messages.js";
 import { formatMoney } from "../domain/money.js";

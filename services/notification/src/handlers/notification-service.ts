@@ -1,14 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { NotificationService } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
-import {
-  createPageTokenCodec,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  withTransaction,
-  type Logger,
-  type Pool,
-} from "@shopmesh/platform";
+import { createPageTokenCodec, FailedPreconditionError, InvalidArgumentError, NotFoundError, type Logger } from "@shopmesh/platform";
+import { withTransaction, type Pool } from "@shopmesh/platform/data";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { ChannelName } from "../domain/notification.js";

@@ -1,4 +1,4 @@
-import { isDuplicateKey, withTransaction, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+import { isDuplicateKey, withTransaction, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform/data";
 import type { ChannelName, NewNotification, NotificationRecord, NotificationState } from "../domain/notification.js";
 
 interface NotificationRow extends RowDataPacket {

@@ -1,4 +1,4 @@
-import type { PoolConnection, RowDataPacket } from "@shopmesh/platform";
+import type { PoolConnection, RowDataPacket } from "@shopmesh/platform/data";
 
 export interface Recipient {
   userId: string;

@@ -1,4 +1,4 @@
-import type { Pool, RowDataPacket } from "@shopmesh/platform";
+import type { Pool, RowDataPacket } from "@shopmesh/platform/data";
 import type { ChannelName, TemplateRecord } from "../domain/notification.js";
 
 interface TemplateRow extends RowDataPacket {

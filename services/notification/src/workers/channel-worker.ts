@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { NotificationFailedSchema, NotificationSentSchema } from "@shopmesh/gen/shopmesh/events/v1/notification_events_pb.js";
-import { appendToOutbox, createBackgroundLoop, TOPICS, withTransaction, type Logger, type Pool } from "@shopmesh/platform";
+import { createBackgroundLoop, TOPICS, type Logger } from "@shopmesh/platform";
+import { appendToOutbox, withTransaction, type Pool } from "@shopmesh/platform/data";
 import { PermanentDeliveryError, type ChannelProvider } from "../channels/provider.js";
 import { outcomeOfFailure, type RetryPolicy } from "../domain/delivery-policy.js";
 import type { NotificationRecord } from "../domain/notification.js";

@@ -3,7 +3,8 @@ import { DeliveryAssignedSchema, DeliveryStatusChangedSchema } from "@shopmesh/g
 import { PaymentFailedSchema, PaymentRefundedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { PaymentStatus } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
-import { on, type EventHandler, type EventMeta, type Logger, type PoolConnection } from "@shopmesh/platform";
+import { type Logger } from "@shopmesh/platform";
+import { on, type EventHandler, type EventMeta, type PoolConnection } from "@shopmesh/platform/data";
 import { latePayment } from "../domain/payment-deadline.js";
 import { canTransition } from "../domain/status.js";
 import type { OrderStore } from "../store/orders.js";

@@ -1,4 +1,5 @@
-import type { Logger, Redis } from "@shopmesh/platform";
+import type { Logger } from "@shopmesh/platform";
+import type { Redis } from "@shopmesh/platform/redis";
 
 const CHANNEL = "shopmesh:order-updates";
 

@@ -2,7 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { OrderCancelledSchema, OrderStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { appendToOutbox, FailedPreconditionError, TOPICS, type PoolConnection } from "@shopmesh/platform";
+import { FailedPreconditionError, TOPICS } from "@shopmesh/platform";
+import { appendToOutbox, type PoolConnection } from "@shopmesh/platform/data";
 import { canTransition } from "../domain/status.js";
 import type { OrderRecord, OrderStore } from "../store/orders.js";
 

@@ -1,4 +1,4 @@
-import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform";
+import { isDuplicateKey, type Pool, type PoolConnection, type RowDataPacket } from "@shopmesh/platform/data";
 import type { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { PaymentStatus } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
 import type { PricedLine } from "../domain/pricing.js";

@@ -13,7 +13,8 @@ import {
 } from "cockatiel";
 import { ATTR_HTTP_REQUEST_METHOD } from "@opentelemetry/semantic-conventions";
 import { ATTR_URL_TEMPLATE } from "@opentelemetry/semantic-conventions/incubating";
-import { ATTR_SHOPMESH_PAYMENT_ID, currentTraceHeaders, inSpan, SPANS, UnavailableError, type Logger } from "@shopmesh/platform";
+import { ATTR_SHOPMESH_PAYMENT_ID, inSpan, SPANS, UnavailableError, type Logger } from "@shopmesh/platform";
+import { currentTraceHeaders } from "@shopmesh/platform/data";
 
 /** The provider's view of an intent, as much as payment needs. */
 export interface ProviderIntent {

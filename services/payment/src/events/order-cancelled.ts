@@ -1,5 +1,5 @@
 import { OrderCancelledSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
-import { on, type EventHandler } from "@shopmesh/platform";
+import { on, type EventHandler } from "@shopmesh/platform/data";
 import type { Payments } from "../payments.js";
 
 /**

@@ -2,7 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { PaymentFailedSchema, PaymentRefundedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
 import { MoneySchema } from "@shopmesh/gen/shopmesh/type/v1/money_pb.js";
-import { appendToOutbox, TOPICS, type PoolConnection } from "@shopmesh/platform";
+import { TOPICS } from "@shopmesh/platform";
+import { appendToOutbox, type PoolConnection } from "@shopmesh/platform/data";
 import type { PaymentRecord } from "../store/payments.js";
 
 const money = (amountMinor: bigint, currency: string) => create(MoneySchema, { amountMinor, currency });

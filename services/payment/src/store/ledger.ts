@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import type { PoolConnection } from "@shopmesh/platform";
+import type { PoolConnection } from "@shopmesh/platform/data";
 import { isBalanced, type Posting } from "../domain/ledger.js";
 
 /** Appends one balanced group of entries (one money movement); refuses an unbalanced one. */

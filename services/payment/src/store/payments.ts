@@ -1,4 +1,4 @@
-import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "@shopmesh/platform";
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "@shopmesh/platform/data";
 import type { PaymentState } from "../domain/payment-status.js";
 
 /** A payment as stored. Amounts in minor units. */

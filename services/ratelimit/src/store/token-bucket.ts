@@ -1,4 +1,4 @@
-import type { Redis } from "@shopmesh/platform";
+import type { Redis } from "@shopmesh/platform/redis";
 import type { BucketResult, Limit } from "../domain/limits.js";
 
 /**
