@@ -3,11 +3,11 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
-import { dropDatabase, spawnService, testDatabaseName, type SpawnedService } from "@shopmesh/platform/testing";
+import { dropDatabase, spawnService, testDatabaseName, type SpawnedService, expectCode } from "@shopmesh/platform/testing";
 import { at, createIdentityKey, grpcurl, startEdge, waitHealthy, type RunningEnvoy } from "./harness.js";
 
 const identityDatabase = testDatabaseName("identity");
@@ -29,17 +29,6 @@ const bearer =
 
 const connect = (token?: string): Transport =>
   createConnectTransport({ baseUrl: edge.baseUrl, httpVersion: "1.1", useBinaryFormat: false, interceptors: token ? [bearer(token)] : [] });
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    const connectError = ConnectError.from(err);
-    expect(Code[connectError.code]).toBe(Code[code]);
-    return connectError;
-  }
-  throw new Error(`expected ${Code[code]}, but the call succeeded`);
-}
 
 const newCustomer = () => ({ email: `edge-${randomUUID()}@example.com`, password: "correct horse battery", displayName: "Edge Shopper" });
 

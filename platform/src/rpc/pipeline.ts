@@ -83,10 +83,11 @@ function startServerSpan(method: DescMethod, ctx: HandlerContext, deps: Pipeline
   );
 }
 
+/** Who, then what: a caller who may not call the RPC learns nothing about its fields. */
 async function prelude(method: DescMethod, request: MessageShape<DescMethod["input"]>, ctx: HandlerContext, deps: PipelineDeps): Promise<void> {
-  deps.validator.validate(method.input, request);
   const caller = await authorize(methodPolicy(method), ctx.requestHeader.get("authorization"), ctx.values.get(transportKey), deps.verifier);
   ctx.values.set(callerKey, caller);
+  deps.validator.validate(method.input, request);
 }
 
 function scopeOf(ctx: HandlerContext) {

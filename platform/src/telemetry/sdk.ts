@@ -1,5 +1,5 @@
 import { basename, dirname } from "node:path";
-import type { Attributes, Context, SpanKind } from "@opentelemetry/api";
+import type { Attributes, Context, Link, SpanKind } from "@opentelemetry/api";
 import { NodeSDK, tracing } from "@opentelemetry/sdk-node";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
@@ -15,13 +15,34 @@ let sdk: NodeSDK | undefined;
  * and children follow their parent's decision.
  */
 export class NoBackgroundDbRootsSampler implements tracing.Sampler {
-  shouldSample(_context: Context, _traceId: string, _spanName: string, _spanKind: SpanKind, attributes: Attributes): tracing.SamplingResult {
+  private readonly ratio: number;
+  private readonly byTraceId: tracing.Sampler;
+  /** `ratio` of the other roots are recorded (by trace id, so every service agrees): 1 records all. */
+  constructor(ratio = 1) {
+    this.ratio = ratio;
+    this.byTraceId = new tracing.TraceIdRatioBasedSampler(ratio);
+  }
+  shouldSample(context: Context, traceId: string, spanName: string, spanKind: SpanKind, attributes: Attributes, links: Link[]): tracing.SamplingResult {
     if (attributes[ATTR_DB_SYSTEM_NAME] !== undefined) return { decision: tracing.SamplingDecision.NOT_RECORD };
-    return { decision: tracing.SamplingDecision.RECORD_AND_SAMPLED };
+    if (this.ratio >= 1) return { decision: tracing.SamplingDecision.RECORD_AND_SAMPLED };
+    return this.byTraceId.shouldSample(context, traceId, spanName, spanKind, attributes, links);
   }
   toString(): string {
     return "NoBackgroundDbRootsSampler";
   }
+}
+
+/**
+ * The share of new traces recorded, from the standard variables:
+ * OTEL_TRACES_SAMPLER=parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG (0..1). Requests
+ * that arrive with a sampled trace context are recorded whatever the ratio.
+ */
+export function rootSamplingRatio(env: NodeJS.ProcessEnv = process.env): number {
+  if (env["OTEL_TRACES_SAMPLER"] !== "parentbased_traceidratio") return 1;
+  const ratio = Number(env["OTEL_TRACES_SAMPLER_ARG"] ?? "1");
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1)
+    throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, not ${env["OTEL_TRACES_SAMPLER_ARG"]}`);
+  return ratio;
 }
 
 /**
@@ -72,7 +93,7 @@ export function startTelemetry(serviceName = defaultServiceName()): void {
       new DbOperationNameProcessor(),
       new tracing.BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, "")}/v1/traces` })),
     ],
-    sampler: new tracing.ParentBasedSampler({ root: new NoBackgroundDbRootsSampler() }),
+    sampler: new tracing.ParentBasedSampler({ root: new NoBackgroundDbRootsSampler(rootSamplingRatio()) }),
     instrumentations: [
       // Statements only with placeholders: bound values (emails, hashes) never reach a span.
       new MySQL2Instrumentation({ maskStatement: true }),

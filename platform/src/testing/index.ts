@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { DescService } from "@bufbuild/protobuf";
-import { createClient, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet } from "jose";
 import mysql from "mysql2/promise";
@@ -138,3 +138,17 @@ export * from "./tcp-proxy.js";
 export * from "./mesh-slot.js";
 export { createProxy, toxiproxyAvailable, type Proxy } from "./toxiproxy.js";
 export * from "./jaeger.js";
+export * from "./in-memory.js";
+
+/** Awaits a call that must fail with `code`, and returns its error for further checks. */
+export async function expectCode(call: Promise<unknown>, code: Code): Promise<ConnectError> {
+  let failure: ConnectError | undefined;
+  try {
+    await call;
+  } catch (err) {
+    failure = ConnectError.from(err);
+  }
+  if (!failure) throw new Error(`expected ${Code[code]}, but the call succeeded`);
+  if (failure.code !== code) throw new Error(`expected ${Code[code]}, got ${Code[failure.code]}: ${failure.rawMessage}`);
+  return failure;
+}

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
 import { waitForRedis, type Redis } from "@shopmesh/platform/redis";
-import { connectClient, testLogger, testRedis } from "@shopmesh/platform/testing";
+import { connectClient, testLogger, testRedis, expectCode } from "@shopmesh/platform/testing";
 import { createCatalogClient } from "../src/clients/catalog.js";
 import { createInventoryClient } from "../src/clients/inventory.js";
 import { createCartServer } from "../src/server.js";
@@ -19,17 +19,6 @@ let catalog: FakeCatalog;
 let inventory: FakeInventory;
 let port: number;
 let redis: Redis;
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    const connectError = ConnectError.from(err);
-    expect(Code[connectError.code]).toBe(Code[code]);
-    return connectError;
-  }
-  throw new Error(`expected ${Code[code]}, but the call succeeded`);
-}
 
 /** A signed-in customer with a cart of their own. */
 const newShopper = () => cart.newShopper();

@@ -14,8 +14,9 @@ import { pingMysql } from "@shopmesh/platform/data";
 import { type Redis } from "@shopmesh/platform/redis";
 import { createCatalogCache } from "./cache/catalog-cache.js";
 import { createCatalogService, type CatalogDeps } from "./handlers/catalog-service.js";
+import { createProductWrites, type ProductWritesDeps } from "./products.js";
 
-export interface CatalogServerDeps extends Omit<CatalogDeps, "cache" | "searchRequests"> {
+export interface CatalogServerDeps extends Omit<CatalogDeps, "cache" | "searchRequests" | "writes">, Omit<ProductWritesDeps, "cache"> {
   redis: Redis;
   verifier: TokenVerifier;
   productCacheTtlSeconds: number;
@@ -43,7 +44,7 @@ export function createCatalogServer(deps: CatalogServerDeps): RpcServer {
     name: "catalog",
     logger: deps.logger,
     metrics,
-    services: [registration(CatalogService, createCatalogService({ ...deps, cache, searchRequests }))],
+    services: [registration(CatalogService, createCatalogService({ ...deps, cache, searchRequests, writes: createProductWrites({ ...deps, cache }) }))],
     verifier: deps.verifier,
     readiness: [{ name: "mysql", check: () => pingMysql(deps.pool) }, ...(deps.extraReadiness ?? [])],
   });

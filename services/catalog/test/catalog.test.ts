@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { v7 as uuidv7 } from "uuid";
 import { CatalogService, ProductOrderBy, type Product } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { ProductUpdatedSchema } from "@shopmesh/gen/shopmesh/events/v1/catalog_events_pb.js";
@@ -16,6 +16,7 @@ import {
   testGroupId,
   testKafka,
   testLogger,
+  expectCode,
 } from "@shopmesh/platform/testing";
 import { buildCatalog, type CatalogApp } from "../src/app.js";
 import { loadCatalogConfig } from "../src/config.js";
@@ -47,17 +48,6 @@ function countingStore(store: ProductStore): ProductStore {
 const anonymous = () => connectClient(CatalogService, port);
 const asAdmin = () => connectClient(CatalogService, port, { token: adminToken });
 const asCustomer = () => connectClient(CatalogService, port, { token: customerToken });
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    const connectError = ConnectError.from(err);
-    expect(Code[connectError.code]).toBe(Code[code]);
-    return connectError;
-  }
-  throw new Error(`expected ${Code[code]}, but the call succeeded`);
-}
 
 let skuCounter = 0;
 const uniqueSku = (prefix = "SKU") => `${prefix}-${Date.now().toString(36).toUpperCase()}-${++skuCounter}`;

@@ -1,8 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { DeliveryStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/delivery_events_pb.js";
-import { eventually } from "@shopmesh/platform/testing";
-import { buildPartner, expectCode, newId, outboxEvents, startDelivery, uniqueArea, type RunningDelivery } from "./support.js";
+import { eventually, expectCode } from "@shopmesh/platform/testing";
+import { buildPartner, newId, outboxEvents, startDelivery, uniqueArea, type RunningDelivery } from "./support.js";
 
 let delivery: RunningDelivery;
 

@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { Partitioners, type Producer } from "kafkajs";
 import mysql from "mysql2/promise";
 import { DeliveryService, type PartnerSchema } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
@@ -15,17 +14,6 @@ import { buildDelivery, type DeliveryApp } from "../src/app.js";
 import { loadDeliveryConfig } from "../src/config.js";
 
 export const newId = (): string => randomUUID();
-
-export async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    const connectError = ConnectError.from(err);
-    expect(Code[connectError.code]).toBe(Code[code]);
-    return connectError;
-  }
-  throw new Error(`expected ${Code[code]}, but the call succeeded`);
-}
 
 /** A postal-code area no other test uses (partners are shared within a test file's database). */
 export const uniqueArea = (): string => `Q${randomBytes(3).toString("hex").toUpperCase()}`;

@@ -3,9 +3,10 @@ import { createJwtVerifier, createRpcServer, registration, type ReadinessCheck, 
 import { pingMysql } from "@shopmesh/platform/data";
 import { pingRedis, type Redis } from "@shopmesh/platform/redis";
 import type { JSONWebKeySet } from "jose";
-import { createIdentityService, type IdentityDeps } from "./handlers/identity-service.js";
+import { createAccounts, type AccountsDeps } from "./accounts.js";
+import { createIdentityService } from "./handlers/identity-service.js";
 
-export interface IdentityServerDeps extends IdentityDeps {
+export interface IdentityServerDeps extends AccountsDeps {
   redis: Redis;
   jwks: JSONWebKeySet;
   tokenIssuer: string;
@@ -21,7 +22,7 @@ export function createIdentityServer(deps: IdentityServerDeps): RpcServer {
   return createRpcServer({
     name: "identity",
     logger: deps.logger,
-    services: [registration(IdentityService, createIdentityService(deps))],
+    services: [registration(IdentityService, createIdentityService({ accounts: createAccounts(deps) }))],
     // identity verifies its own tokens from the in-memory key set: no HTTP round trip to itself.
     verifier: createJwtVerifier({ issuer: deps.tokenIssuer, audience: deps.tokenAudience, jwks: deps.jwks }),
     httpRoutes: [

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import mysql from "mysql2/promise";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
@@ -18,6 +18,7 @@ import {
   testGroupId,
   testKafka,
   testLogger,
+  expectCode,
 } from "@shopmesh/platform/testing";
 import { buildIdentity, type IdentityApp } from "../src/app.js";
 import { hashRefreshToken } from "../src/domain/tokens.js";
@@ -37,17 +38,6 @@ const buildRegistration = (overrides: Partial<{ email: string; password: string;
   displayName: "Jane Shopper",
   ...overrides,
 });
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    const connectError = ConnectError.from(err);
-    expect(Code[connectError.code]).toBe(Code[code]);
-    return connectError;
-  }
-  throw new Error(`expected ${Code[code]}, but the call succeeded`);
-}
 
 async function countUsers(email: string): Promise<number> {
   const connection = await mysql.createConnection({ ...TEST_MYSQL, database });
@@ -246,6 +236,27 @@ describe("refresh token reuse grace", () => {
       // A minute later the same old token is a replay: the whole session goes.
       expect((await store.rotate(hashRefreshToken("t1"), hashRefreshToken("t4"), expires, new Date(rotatedAt.getTime() + 60_000))).kind).toBe("reused");
       expect((await store.rotate(hashRefreshToken("t3"), hashRefreshToken("t5"), expires, new Date(rotatedAt.getTime() + 61_000))).kind).toBe("invalid");
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test("the grace window cannot mint a parallel session: a retry replaces the lost successor, and an old token after the successor was used is reuse", async () => {
+    const { user } = await connectClient(IdentityService, port).register(buildRegistration());
+    const pool = await createMysqlPool({ ...TEST_MYSQL, database, poolSize: 2 });
+    try {
+      const store = createRefreshTokenStore(pool, 10_000);
+      const expires = new Date(Date.now() + 3_600_000);
+      await withTransaction(pool, (connection) => store.startFamily(connection, { userId: user!.id, tokenHash: hashRefreshToken("p1"), expiresAt: expires }));
+      const at = (ms: number) => new Date(Date.now() + ms);
+      expect((await store.rotate(hashRefreshToken("p1"), hashRefreshToken("p2"), expires, at(0))).kind).toBe("rotated");
+      // Someone holding p1 retries within the grace: p3 replaces p2, so p2 is no longer a way in.
+      expect((await store.rotate(hashRefreshToken("p1"), hashRefreshToken("p3"), expires, at(1_000))).kind).toBe("rotated");
+      expect((await store.rotate(hashRefreshToken("p2"), hashRefreshToken("p4"), expires, at(2_000))).kind).toBe("invalid");
+      // p3 is used; p1 shown again, still inside the grace, is now reuse: the session ends, p5 with it.
+      expect((await store.rotate(hashRefreshToken("p3"), hashRefreshToken("p5"), expires, at(3_000))).kind).toBe("rotated");
+      expect((await store.rotate(hashRefreshToken("p1"), hashRefreshToken("p6"), expires, at(4_000))).kind).toBe("reused");
+      expect((await store.rotate(hashRefreshToken("p5"), hashRefreshToken("p7"), expires, at(5_000))).kind).toBe("invalid");
     } finally {
       await pool.end();
     }

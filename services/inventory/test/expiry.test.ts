@@ -1,8 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { StockChangedSchema, StockReservationReleasedSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { ReservationState } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { eventually } from "@shopmesh/platform/testing";
-import { countRows, expectCode, newId, outboxEvents, startInventory, stockedProduct, type RunningInventory } from "./support.js";
+import { eventually, expectCode } from "@shopmesh/platform/testing";
+import { countRows, newId, outboxEvents, startInventory, stockedProduct, type RunningInventory } from "./support.js";
 
 // Reservations without a TTL of their own expire after 1 s here; two replicas sweep every 100 ms.
 const SHORT_TTL = { RESERVATION_TTL_SECONDS: "1", RESERVATION_SWEEP_INTERVAL_MS: "100" };

@@ -2,8 +2,8 @@ import { PreconditionFailureSchema } from "@shopmesh/gen/google/rpc/error_detail
 import { Code, ConnectError } from "@connectrpc/connect";
 import { StockReservedSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { InventoryService, ReservationState } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { connectClient } from "@shopmesh/platform/testing";
-import { countRows, expectCode, newId, outboxEvents, startInventory, stockedProduct, type RunningInventory } from "./support.js";
+import { connectClient, expectCode } from "@shopmesh/platform/testing";
+import { countRows, newId, outboxEvents, startInventory, stockedProduct, type RunningInventory } from "./support.js";
 
 let inventory: RunningInventory;
 

@@ -3,8 +3,8 @@ import { StockChangedSchema, StockLowSchema } from "@shopmesh/gen/shopmesh/event
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { TOPICS } from "@shopmesh/platform";
 import { decodeEvent, headerString } from "@shopmesh/platform/data";
-import { connectClient, eventually, testGroupId, testKafka } from "@shopmesh/platform/testing";
-import { expectCode, newId, outboxEvents, startInventory, stockedProduct, type RunningInventory } from "./support.js";
+import { connectClient, eventually, testGroupId, testKafka, expectCode } from "@shopmesh/platform/testing";
+import { newId, outboxEvents, startInventory, stockedProduct, type RunningInventory } from "./support.js";
 
 let inventory: RunningInventory;
 

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
 import mysql from "mysql2/promise";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
 import { decodeEvent } from "@shopmesh/platform/data";
@@ -10,17 +9,6 @@ import { loadInventoryConfig } from "../src/config.js";
 
 /** A fresh catalog-style id (the contract wants UUIDs). */
 export const newId = (): string => randomUUID();
-
-export async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    const connectError = ConnectError.from(err);
-    expect(Code[connectError.code]).toBe(Code[code]);
-    return connectError;
-  }
-  throw new Error(`expected ${Code[code]}, but the call succeeded`);
-}
 
 /** A real inventory server on port 0 in its own database, with an admin, a customer and an internal caller. */
 export async function startInventory(env: Record<string, string> = {}, database = testDatabaseName("inventory")) {

@@ -3,9 +3,9 @@ import { Code } from "@connectrpc/connect";
 import type { RowDataPacket } from "mysql2/promise";
 import { NotificationFailedSchema, NotificationSentSchema } from "@shopmesh/gen/shopmesh/events/v1/notification_events_pb.js";
 import { Channel, NotificationStatus, TemplateSchema } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
+import { expectCode } from "@shopmesh/platform/testing";
 import {
   buildNotify,
-  expectCode,
   mailMessage,
   mailTo,
   newId,

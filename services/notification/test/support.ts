@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { Partitioners, type Producer } from "kafkajs";
 import mysql from "mysql2/promise";
 import { Channel, NotificationService, NotificationStatus } from "@shopmesh/gen/shopmesh/notification/v1/notification_pb.js";
@@ -48,17 +47,6 @@ export async function settledNotification(service: RunningNotification, notifica
     },
     { timeoutMs: 20_000, what: `notification ${notificationId} to be sent or dead-lettered` },
   );
-}
-
-export async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    const connectError = ConnectError.from(err);
-    expect(Code[connectError.code]).toBe(Code[code]);
-    return connectError;
-  }
-  throw new Error(`expected ${Code[code]}, but the call succeeded`);
 }
 
 /**

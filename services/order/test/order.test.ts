@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { PreconditionFailureSchema } from "@shopmesh/gen/google/rpc/error_details_pb.js";
 import { DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { DeliveryAssignedSchema, DeliveryStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/delivery_events_pb.js";
@@ -9,7 +9,7 @@ import { PaymentFailedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopm
 import { OrderService, OrderStatus, type Order } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
 import { InvalidArgumentError, TOPICS, UnavailableError } from "@shopmesh/platform";
 import { cloudEventHeaders, createIdempotentProducer, encodeEvent, newEventId } from "@shopmesh/platform/data";
-import { connectClient, createTestTokens, dropDatabase, eventually, testDatabaseName, testKafka, testLogger } from "@shopmesh/platform/testing";
+import { connectClient, createTestTokens, dropDatabase, eventually, testDatabaseName, testKafka, testLogger, expectCode } from "@shopmesh/platform/testing";
 import type { Producer } from "kafkajs";
 import { buildOrder, type OrderApp } from "../src/app.js";
 import { loadOrderConfig } from "../src/config.js";
@@ -71,17 +71,6 @@ async function statusOf(client: Awaited<ReturnType<typeof customer>>["client"], 
 /** The PreconditionFailure violations an error carries, without their descriptions. */
 const violations = (error: ConnectError) =>
   error.findDetails(PreconditionFailureSchema).flatMap((failure) => failure.violations.map(({ type, subject }) => ({ type, subject })));
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (err) {
-    const error = ConnectError.from(err);
-    expect(Code[error.code]).toBe(Code[code]);
-    return error;
-  }
-  throw new Error(`expected ${Code[code]}`);
-}
 
 beforeAll(async () => {
   tokens = await createTestTokens();

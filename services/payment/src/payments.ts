@@ -8,6 +8,7 @@ import type { ProviderClient } from "./clients/provider.js";
 import type { ProviderWork } from "./provider-work.js";
 import { postLedgerGroup } from "./store/ledger.js";
 import type { PaymentRecord, PaymentStore } from "./store/payments.js";
+import { providerEventStore } from "./store/provider-events.js";
 import { refundStore } from "./store/refunds.js";
 
 /** A provider webhook event after signature check and shape validation. */
@@ -141,17 +142,8 @@ export function createPayments(deps: PaymentsDeps) {
       let wroteOutbox = false;
       let refundRecorded = false;
       const outcome = await withTransaction(pool, async (connection): Promise<WebhookOutcome> => {
-        try {
-          await connection.execute("INSERT INTO provider_events (event_id, event_type, provider_intent_id, outcome) VALUES (?, ?, ?, 'pending')", [
-            event.id,
-            event.type,
-            event.data.intent_id,
-          ]);
-        } catch (err) {
-          if (isDuplicateKey(err)) return "duplicate";
-          throw err;
-        }
-        const record = async (text: string) => connection.execute("UPDATE provider_events SET outcome = ? WHERE event_id = ?", [text.slice(0, 300), event.id]);
+        if (!(await providerEventStore.claim(connection, { id: event.id, type: event.type, intentId: event.data.intent_id }))) return "duplicate";
+        const record = (text: string) => providerEventStore.recordOutcome(connection, event.id, text);
         const metadataPaymentId = event.data.metadata["payment_id"];
         const payment =
           (await payments.lockByIntentId(connection, event.data.intent_id)) ??

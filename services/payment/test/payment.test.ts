@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import type { Consumer, Producer } from "kafkajs";
 import mysql from "mysql2/promise";
 import { OrderCancelledSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
@@ -21,6 +21,7 @@ import {
   testGroupId,
   testKafka,
   type SpawnedService,
+  expectCode,
 } from "@shopmesh/platform/testing";
 import type { PaymentApp } from "../src/app.js";
 import { startPaymentWithSimulator } from "./support.js";
@@ -198,16 +199,6 @@ async function postWebhook(body: string, signature: string) {
     headers: { "content-type": "application/json", "Shopmesh-Signature": signature },
     body,
   });
-}
-
-async function expectCode(promise: Promise<unknown>, code: Code): Promise<void> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(Code[ConnectError.from(err).code]).toBe(Code[code]);
-    return;
-  }
-  throw new Error(`expected ${Code[code]}, but the call succeeded`);
 }
 
 // ---- tests -----------------------------------------------------------------------------

@@ -1,24 +1,12 @@
 import { createHash } from "node:crypto";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { v7 as uuidv7 } from "uuid";
 import { type CatalogService, type SearchProductsRequest } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import type { Counter } from "prom-client";
-import {
-  callerKey,
-  FailedPreconditionError,
-  hasRole,
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-  type Logger,
-  type PageTokenScope,
-} from "@shopmesh/platform";
-import { withTransaction, type Pool, type PoolConnection } from "@shopmesh/platform/data";
+import { callerKey, hasRole, InvalidArgumentError, NotFoundError, PermissionDeniedError, type Logger, type PageTokenScope } from "@shopmesh/platform";
 import type { CatalogCache, ListPage } from "../cache/catalog-cache.js";
+import type { ProductWrites } from "../products.js";
 import { categoryPageTokens, listPageTokens, listScope, MAX_SEARCH_OFFSET, searchPageTokens, sortKey, type SearchMode } from "../domain/page-token.js";
-import { applyProductUpdate, type ProductRecord } from "../domain/product.js";
 import { prefixQuery } from "../domain/search-query.js";
-import { productEvents } from "../events/product-events.js";
 import type { CategoryStore } from "../store/categories.js";
 import type { ProductStore } from "../store/products.js";
 import { SearchUnavailableError } from "../search/product-index.js";
@@ -26,13 +14,12 @@ import type { ProductSearch } from "../search/product-search.js";
 import { toCategory, toFacet, toListOrder, toPatch, toProduct, toSearchOrder } from "./convert.js";
 
 export interface CatalogDeps {
-  pool: Pool;
   products: ProductStore;
   categories: CategoryStore;
   cache: CatalogCache;
   logger: Logger;
-  /** Called after a commit that wrote outbox rows, so the relay publishes without waiting. */
-  onOutboxWrite: () => void;
+  /** The use cases that change the catalog (../products.ts). */
+  writes: ProductWrites;
   /** The search engine; without it (or while it is away) search is served by the database. */
   search?: ProductSearch | undefined;
   /** How long a search may wait for the engine before the database answers instead. */
@@ -48,7 +35,7 @@ const DEFAULT_SUGGESTIONS = 5;
 const isAdmin = (ctx: HandlerContext) => hasRole(ctx.values.get(callerKey), "admin");
 
 export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof CatalogService> {
-  const { products, categories, cache } = deps;
+  const { products, categories, cache, writes } = deps;
 
   /** The engine's share of the caller's deadline: at most half, so the fallback still has time. */
   const engineBudget = (ctx: HandlerContext) => {
@@ -126,20 +113,6 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
       relevanceScores: shown.map((hit) => hit.score),
       nextPageToken: more ? searchPageTokens.encode({ mode, offset: nextOffset }, page.scope) : "",
     };
-  }
-
-  /** Runs a product write, then (after commit) invalidates its cache entries and wakes the relay. */
-  async function writeProduct<T extends { wroteEvent: boolean }>(id: string, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
-    const result = await withTransaction(deps.pool, work);
-    if (result.wroteEvent) {
-      await cache.invalidateProduct(id);
-      deps.onOutboxWrite();
-    }
-    return result;
-  }
-
-  async function assertCategoryExists(connection: PoolConnection, categoryId: string) {
-    if (!(await categories.existsLocked(connection, categoryId))) throw new FailedPreconditionError(`category ${categoryId} does not exist`);
   }
 
   return {
@@ -223,71 +196,20 @@ export function createCatalogService(deps: CatalogDeps): ServiceImpl<typeof Cata
     },
 
     async createCategory(request) {
-      const input = request.category!;
-      const record = { id: uuidv7(), slug: input.slug, name: input.name.trim(), description: input.description };
-      if (record.name === "") throw new InvalidArgumentError("name must not be blank");
-      await withTransaction(deps.pool, (connection) => categories.insert(connection, record));
-      deps.logger.info({ category_id: record.id, slug: record.slug }, "category created");
-      return { category: toCategory(record) };
+      return { category: toCategory(await writes.createCategory(request.category!)) };
     },
 
     async createProduct(request) {
-      const patch = toPatch(request.product!);
-      const now = new Date();
-      const record: ProductRecord = {
-        id: uuidv7(),
-        sku: patch.sku,
-        name: patch.name.trim(),
-        description: patch.description,
-        categoryId: patch.categoryId,
-        priceMinor: patch.price!.amountMinor,
-        currency: patch.price!.currency,
-        attributes: patch.attributes,
-        imageUrl: patch.imageUrl,
-        // A new product is on sale: proto3 cannot tell an unset `active` from false.
-        active: true,
-        createdAt: now,
-        updatedAt: now,
-        version: 1,
-      };
-      if (record.name === "") throw new InvalidArgumentError("name must not be blank");
-      await writeProduct(record.id, async (connection) => {
-        await assertCategoryExists(connection, record.categoryId);
-        await products.insert(connection, record);
-        await productEvents.created(connection, record);
-        return { wroteEvent: true };
-      });
-      deps.logger.info({ product_id: record.id }, "product created");
-      return { product: toProduct(record) };
+      return { product: toProduct(await writes.createProduct(toPatch(request.product!))) };
     },
 
     async updateProduct(request) {
       const input = request.product!;
-      const paths = request.updateMask!.paths;
-      const { product } = await writeProduct(input.id, async (connection) => {
-        const current = await products.findForUpdate(connection, input.id);
-        if (!current) throw new NotFoundError(`product ${input.id} not found`);
-        const { next, changed } = applyProductUpdate(current, toPatch(input), paths, new Date());
-        if (changed.length === 0) return { product: current, wroteEvent: false };
-        if (changed.includes("category_id")) await assertCategoryExists(connection, next.categoryId);
-        await products.update(connection, next);
-        await productEvents.updated(connection, next, changed);
-        return { product: next, wroteEvent: true };
-      });
-      return { product: toProduct(product) };
+      return { product: toProduct(await writes.updateProduct(input.id, toPatch(input), request.updateMask!.paths)) };
     },
 
     async deleteProduct(request) {
-      const { product } = await writeProduct(request.productId, async (connection) => {
-        const current = await products.findForUpdate(connection, request.productId);
-        if (!current) throw new NotFoundError(`product ${request.productId} not found`);
-        if (!current.active) return { product: current, wroteEvent: false };
-        const next = { ...current, active: false, updatedAt: new Date(), version: current.version + 1 };
-        await products.update(connection, next);
-        await productEvents.deleted(connection, next);
-        return { product: next, wroteEvent: true };
-      });
-      return { product: toProduct(product) };
+      return { product: toProduct(await writes.deleteProduct(request.productId)) };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Pool } from "@shopmesh/platform/data";
+import { saveSinkSms } from "../store/sms-sink.js";
 import type { ChannelProvider, OutgoingMessage } from "./provider.js";
 
 /**
@@ -9,7 +10,7 @@ export function createSinkSmsProvider(pool: Pool): ChannelProvider {
   return {
     channel: "sms",
     async send(message: OutgoingMessage) {
-      await pool.execute("INSERT INTO sms_sink (notification_id, recipient, body) VALUES (?, ?, ?)", [message.notificationId, message.recipient, message.body]);
+      await saveSinkSms(pool, message);
     },
     async close() {},
   };
