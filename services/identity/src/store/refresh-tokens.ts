@@ -32,6 +32,15 @@ export function createRefreshTokenStore(pool: Pool, reuseGraceMs = 0) {
     ]);
   }
 
+  /** Whether a token of the family issued by the rotation at `rotatedAt` (or later) was itself rotated. */
+  async function successorUsed(connection: PoolConnection, familyId: string, rotatedAt: Date): Promise<boolean> {
+    const [rows] = await connection.execute<RowDataPacket[]>("SELECT 1 FROM refresh_tokens WHERE family_id = ? AND rotated_at > ? LIMIT 1", [
+      familyId,
+      rotatedAt,
+    ]);
+    return rows.length > 0;
+  }
+
   return {
     /** Starts a new family (a new sign-in) inside the caller's transaction. */
     startFamily(connection: PoolConnection, token: { userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
@@ -51,13 +60,24 @@ export function createRefreshTokenStore(pool: Pool, reuseGraceMs = 0) {
         const row = rows[0];
         if (!row || row.revoked_at !== null || row.expires_at <= now) return { kind: "invalid" } as const;
         // A client whose page unloaded mid-refresh never stored the new token and presents the
-        // old one again a moment later: within the grace period that is a retry, not a theft.
-        const retry = row.rotated_at !== null && now.getTime() - row.rotated_at.getTime() <= reuseGraceMs;
+        // old one again a moment later: within the grace period that is a retry, not a theft,
+        // as long as the successor it lost was never used itself.
+        const inGrace = row.rotated_at !== null && now.getTime() - row.rotated_at.getTime() <= reuseGraceMs;
+        const retry = inGrace && !(await successorUsed(connection, row.family_id, row.rotated_at!));
         if (row.rotated_at !== null && !retry) {
           await connection.execute("UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", [now, row.family_id]);
           return { kind: "reused", userId: row.user_id } as const;
         }
-        if (!retry) await connection.execute("UPDATE refresh_tokens SET rotated_at = ? WHERE id = ?", [now, row.id]);
+        if (retry) {
+          // The retry replaces the successor instead of adding one: a family never holds two
+          // live tokens, so the grace window cannot mint a parallel session.
+          await connection.execute("UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND rotated_at IS NULL AND revoked_at IS NULL", [
+            now,
+            row.family_id,
+          ]);
+        } else {
+          await connection.execute("UPDATE refresh_tokens SET rotated_at = ? WHERE id = ?", [now, row.id]);
+        }
         await insert(connection, { familyId: row.family_id, userId: row.user_id, tokenHash: nextHash, expiresAt: nextExpiresAt });
         return { kind: "rotated", userId: row.user_id } as const;
       });
