@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { localAddress, resolveEnv, serviceSpec, topology, type InfraName, type ServiceName } from "./topology.js";
 
@@ -17,6 +18,29 @@ const isProduction = (env: NodeJS.ProcessEnv) => env["NODE_ENV"] === "production
  */
 export function devDefault(value: string) {
   return z.string().min(1).optional().default(value).describe(`dev-default:${value}`);
+}
+
+/**
+ * Every secret value the repository ships for local development: the dev defaults of the
+ * `devSecret` variables, and what the k8s dev overlay and older compose files set. A
+ * production process refuses each of them, wherever it came from.
+ */
+export const DEVELOPMENT_SECRETS: ReadonlySet<string> = new Set(["shopmesh", "root-dev", "admin-password", "whsec_dev_shopmesh"]);
+
+/**
+ * A secret with a default for local development only. In production it must be set, and to
+ * a value of its own: a known development value is refused. `<NAME>_FILE` names a file to read
+ * it from instead (compose and Kubernetes mount secrets as files).
+ */
+export function devSecret(value: string) {
+  return z.string().min(1).optional().default(value).describe(`dev-secret:${value}`);
+}
+
+/** Why a secret may not be used in production, or undefined when it may. */
+function refusedInProduction(value: string | undefined, devValue: string): string | undefined {
+  if (value === undefined || value === "") return "required in production (no local default is used)";
+  if (value === devValue || DEVELOPMENT_SECRETS.has(value)) return "a development value the repository ships; production needs a secret of its own";
+  return undefined;
 }
 
 export const port = (dev: number) => z.coerce.number().int().min(0).max(65535).default(dev);
@@ -53,18 +77,30 @@ export function serviceDatabase(name: ServiceName) {
  */
 export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<S>> {
   const problems: string[] = [];
-  if (isProduction(env)) {
-    for (const [name, schema] of Object.entries(shape)) {
-      const description = (schema as z.ZodType).description ?? "";
-      if (description.startsWith("dev-default:") && (env[name] === undefined || env[name] === "")) {
-        problems.push(`${name}: required in production (no local default is used)`);
+  const input: Record<string, string | undefined> = {};
+  for (const [name, schema] of Object.entries(shape)) {
+    const description = (schema as z.ZodType).description ?? "";
+    let value = env[name] === "" ? undefined : env[name];
+    const file = env[`${name}_FILE`];
+    if (description.startsWith("dev-secret:") && file) {
+      try {
+        value = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+      } catch (err) {
+        problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
       }
     }
+    input[name] = value;
+    if (!isProduction(env)) continue;
+    if (description.startsWith("dev-default:") && value === undefined) problems.push(`${name}: required in production (no local default is used)`);
+    if (description.startsWith("dev-secret:")) {
+      const problem = refusedInProduction(value, description.slice("dev-secret:".length));
+      if (problem) problems.push(`${name}: ${problem}`);
+    }
   }
-  const input: Record<string, string | undefined> = {};
-  for (const name of Object.keys(shape)) {
-    const value = env[name];
-    input[name] = value === "" ? undefined : value;
+  // A password inside a connection URL is a secret too.
+  if (isProduction(env) && input["REDIS_URL"]) {
+    const password = URL.canParse(input["REDIS_URL"]) ? decodeURIComponent(new URL(input["REDIS_URL"]).password) : "";
+    if (DEVELOPMENT_SECRETS.has(password)) problems.push("REDIS_URL: its password is a development value the repository ships");
   }
   const parsed = z.object(shape).safeParse(input);
   if (!parsed.success) {
@@ -91,7 +127,7 @@ export const mysqlConfig = {
   MYSQL_HOST: devDefault("127.0.0.1"),
   MYSQL_PORT: infraPort("mysql"),
   MYSQL_USER: devDefault("shopmesh"),
-  MYSQL_PASSWORD: devDefault("shopmesh"),
+  MYSQL_PASSWORD: devSecret("shopmesh"),
   MYSQL_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 };
 

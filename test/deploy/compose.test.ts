@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEVELOPMENT_SECRETS } from "@shopmesh/platform";
 import { servicesByPort, topology } from "@shopmesh/platform/topology";
 import { BIN, installTools, INSTALL_TIMEOUT_MS, ROOT, run } from "./tools.js";
 
@@ -75,4 +76,20 @@ test("a service that declares the opensearch store gets OPENSEARCH_URL and waits
   }
   expect(services["opensearch"]?.healthcheck?.test.join(" ")).toContain("/_cluster/health");
   expect(services["opensearch"]?.volumes?.map((v) => [v.type, v.target])).toContainEqual(["volume", "/usr/share/opensearch/data"]);
+});
+
+test("compose ships no secret: every password and shared secret is generated on first start by the secrets job and read from its file", () => {
+  const text = readFileSync(join(ROOT, "compose.yaml"), "utf8");
+  const literals = [...text.matchAll(/(?:PASSWORD|SECRET)\w*:\s*["']?([^"'\n]+)["']?\s*$/gm)].map((match) => match[1]!.trim());
+  expect(literals.filter((value) => DEVELOPMENT_SECRETS.has(value))).toEqual([]);
+  const generated = new Set((services["secrets"] as ComposeService & { command: string[] }).command);
+  const secretEnv = Object.entries(services).flatMap(([name, service]) =>
+    Object.entries(service.environment ?? {})
+      .filter(([variable]) => /(PASSWORD|SECRET)(_FILE)?$/.test(variable))
+      .map(([variable, value]) => ({ name, variable, value })),
+  );
+  expect(secretEnv.length).toBeGreaterThan(5);
+  // Every secret is a *_FILE pointing at a file the job writes, and its reader waits for the job.
+  expect(secretEnv.filter(({ variable, value }) => !variable.endsWith("_FILE") || !generated.has(value))).toEqual([]);
+  for (const { name } of secretEnv) expect(services[name]!.depends_on?.["secrets"]).toMatchObject({ condition: "service_completed_successfully" });
 });

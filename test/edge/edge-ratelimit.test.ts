@@ -108,6 +108,13 @@ test("when an anonymous client bursts Login past the login limit, then the rest 
   expect(later.code).toBe("invalid_argument");
 });
 
+test("when a guesser sends Login with valid tokens of many accounts of their own, then it is still limited by address: a token buys no fresh budget", async () => {
+  const tokens = await Promise.all(Array.from({ length: 6 }, () => key.token({ sub: randomUUID(), roles: ["customer"] })));
+  const burst = await Promise.all(tokens.map((token) => call(LOGIN, badLogin, { authorization: `Bearer ${token}` })));
+  // One address, one login budget of 3 (part of it spent above): at least half are refused.
+  expect(limited(burst).length).toBeGreaterThanOrEqual(3);
+});
+
 test("when a signed-in customer spends their budget, then only they are limited: another customer keeps theirs", async () => {
   const alice = await key.token({ sub: randomUUID(), roles: ["customer"] });
   const bob = await key.token({ sub: randomUUID(), roles: ["customer"] });

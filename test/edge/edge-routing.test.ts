@@ -81,6 +81,15 @@ describe("one edge port, three protocols", () => {
     expect(await response.json()).toEqual({ categories: expect.arrayContaining([{ id: category!.id, slug, name: "Listed as JSON" }]) });
   });
 
+  test("when a request body is larger than any message of the contracts (2 MiB), then the edge answers 413 without passing it on", async () => {
+    const response = await fetch(`${edge.baseUrl}/shopmesh.catalog.v1.CatalogService/SearchProducts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "x".repeat(2 * 1024 * 1024) }),
+    });
+    expect(response.status).toBe(413);
+  });
+
   test("when an operator calls a public RPC with grpcurl (HTTP/2 prior knowledge), then it reaches the gRPC side of the service", async () => {
     const result = await grpcurl(`127.0.0.1:${edge.port}`, "shopmesh.catalog.v1.CatalogService/ListCategories", {});
     expect(result.stderr).toBe("");

@@ -140,6 +140,15 @@ describe("routes follow the policy options of the contracts", () => {
     expect(routesOf(config).at(-1)!.direct_response).toEqual({ status: 404, body: { inline_string: "no route" } });
   });
 
+  test("when a method is public, then it is limited per client address only (a token buys no budget); a user method per user, or per address when anonymous", () => {
+    const config = renderEnvoyConfig(localOptions);
+    const [login] = routesFor(config, "/shopmesh.identity.v1.IdentityService/Login");
+    expect(login!.route!.rate_limits).toEqual([{ actions: [{ generic_key: { descriptor_key: "class", descriptor_value: "login" } }, { remote_address: {} }] }]);
+    const [getMe] = routesFor(config, "/shopmesh.identity.v1.IdentityService/GetMe");
+    const keys = getMe!.route!.rate_limits!.map((set) => set.actions.slice(1).map((action) => Object.keys(action)[0]));
+    expect(keys).toEqual([["request_headers"], ["header_value_match", "remote_address"]]);
+  });
+
   test("when the contract declares class, idempotency and timeout, then the routes carry them", () => {
     const config = renderEnvoyConfig(localOptions);
     const [login] = routesFor(config, "/shopmesh.identity.v1.IdentityService/Login");
@@ -177,17 +186,19 @@ describe("routes follow the policy options of the contracts", () => {
 });
 
 describe("edge-wide settings", () => {
-  test("when the config is rendered, then filters run cors, backstop, jwt, global rate limit, router, and the JWT provider forwards the token and sets the user header", () => {
+  test("when the config is rendered, then filters run cors, backstop, body cap, jwt, global rate limit, router, and the JWT provider forwards the token and sets the user header", () => {
     const manager = connectionManager(renderEnvoyConfig(localOptions));
     const filters = (manager["http_filters"] as Obj[]).map((filter) => filter["name"]);
     expect(filters).toEqual([
       "envoy.filters.http.cors",
       "envoy.filters.http.local_ratelimit",
+      "envoy.filters.http.buffer",
       "envoy.filters.http.jwt_authn",
       "envoy.filters.http.ratelimit",
       "envoy.filters.http.router",
     ]);
-    const jwt = (manager["http_filters"] as Obj[])[2]!["typed_config"] as Obj;
+    expect(((manager["http_filters"] as Obj[])[2]!["typed_config"] as Obj)["max_request_bytes"]).toBe(1_048_576);
+    const jwt = (manager["http_filters"] as Obj[])[3]!["typed_config"] as Obj;
     expect((jwt["providers"] as Obj)["identity"]).toMatchObject({
       issuer: "shopmesh-identity",
       audiences: ["shopmesh"],
@@ -195,7 +206,7 @@ describe("edge-wide settings", () => {
       claim_to_headers: [{ header_name: "x-shopmesh-user-id", claim_name: "sub" }],
     });
     expect((jwt["requirement_map"] as Obj)["public"]).toEqual({ requires_any: { requirements: [{ provider_name: "identity" }, { allow_missing: {} }] } });
-    const ratelimit = (manager["http_filters"] as Obj[])[3]!["typed_config"] as Obj;
+    const ratelimit = (manager["http_filters"] as Obj[])[4]!["typed_config"] as Obj;
     expect(ratelimit).toMatchObject({ failure_mode_deny: false, enable_x_ratelimit_headers: "DRAFT_VERSION_03", rate_limited_as_resource_exhausted: true });
     expect(connectionManager(renderEnvoyConfig({ ...localOptions, rateLimitFailureModeDeny: true }))["http_filters"]).toEqual(
       expect.arrayContaining([expect.objectContaining({ typed_config: expect.objectContaining({ failure_mode_deny: true }) })]),

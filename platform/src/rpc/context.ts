@@ -16,6 +16,19 @@ export const callerKey = createContextKey<Caller | undefined>(undefined, { descr
 export type Transport = "grpc" | "connect";
 export const transportKey = createContextKey<Transport>("connect", { description: "transport" });
 
+/** The address of the connection's other end, as the transport saw it (undefined in memory). */
+export const peerAddressKey = createContextKey<string | undefined>(undefined, { description: "peer address" });
+
+/**
+ * The end client's address: what the edge recorded (Envoy sets x-envoy-external-address for
+ * requests from outside and strips any a client sent), else the connection's peer. Until
+ * callers carry mesh identities, a caller that bypasses the edge can name any address here;
+ * docs/security.md lists it among what is still trusted.
+ */
+export function clientAddress(ctx: HandlerContext): string {
+  return ctx.requestHeader.get("x-envoy-external-address") ?? ctx.values.get(peerAddressKey) ?? "unknown";
+}
+
 /** The caller of a method whose policy demands a signed-in user. */
 export function requireCaller(ctx: HandlerContext): Caller {
   const caller = ctx.values.get(callerKey);

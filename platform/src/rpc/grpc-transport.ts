@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { transportKey } from "./context.js";
+import { peerAddressKey, transportKey } from "./context.js";
 
 /**
  * grpc-js service definition derived from a protobuf-es service descriptor: the same
@@ -39,6 +39,13 @@ function headersToMetadata(headers: Headers): grpc.Metadata {
   return metadata;
 }
 
+/** The host of a grpc-js peer string (`ipv4:127.0.0.1:5000`, `[::1]:5000`, `127.0.0.1:5000`). */
+function peerHost(peer: string): string {
+  const address = peer.replace(/^(?:ipv4|ipv6):/, "");
+  const bracketed = /^\[([^\]]+)\]/.exec(address);
+  return bracketed ? bracketed[1]! : address.replace(/:\d+$/, "");
+}
+
 function handlerContext(
   method: DescMethod,
   call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
@@ -50,7 +57,7 @@ function handlerContext(
   // A ConnectError, as connect-node aborts with: work a handler gives up on this signal is a
   // cancellation (CANCELED), not an unexpected failure to log and answer INTERNAL.
   call.once("cancelled", () => requestSignal.abort(new ConnectError("cancelled by client", Code.Canceled)));
-  const values = createContextValues().set(transportKey, "grpc");
+  const values = createContextValues().set(transportKey, "grpc").set(peerAddressKey, peerHost(call.getPeer()));
   return createHandlerContext({
     service: method.parent,
     method,

@@ -1,13 +1,14 @@
 import * as http from "node:http";
 import * as net from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { createContextValues, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../logger.js";
 import { createServiceMetrics, type ServiceMetrics } from "../metrics.js";
 import type { TokenVerifier } from "./auth.js";
 import { grpcHandlers, grpcServiceDefinition } from "./grpc-transport.js";
+import { peerAddressKey } from "./context.js";
 import { wrapServiceImpl } from "./pipeline.js";
 import { createHealthService } from "./health.js";
 import { addReflectionToServer, createReflection } from "./reflection.js";
@@ -59,6 +60,8 @@ export interface RpcServerOptions {
    */
   readinessTimeoutMs?: number;
   metrics?: ServiceMetrics;
+  /** How long a new connection may stay silent before it is closed (default 10 s). */
+  firstByteTimeoutMs?: number;
 }
 
 export interface RpcServer {
@@ -104,7 +107,12 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   }));
 
   // gRPC side
-  const grpcServer = new grpc.Server({ "grpc.keepalive_permit_without_calls": 1, "grpc.max_receive_message_length": 4 * 1024 * 1024 });
+  // Streams per connection are capped too, so one connection cannot hold unbounded server work.
+  const grpcServer = new grpc.Server({
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.max_receive_message_length": 4 * 1024 * 1024,
+    "grpc.max_concurrent_streams": 100,
+  });
   for (const { service, impl } of wrapped) {
     grpcServer.addService(grpcServiceDefinition(service), grpcHandlers(service, impl as ServiceImpl<DescService>, shutdownController.signal));
   }
@@ -143,6 +151,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     },
     shutdownSignal: shutdownController.signal,
     readMaxBytes: 4 * 1024 * 1024,
+    contextValues: (request) => createContextValues().set(peerAddressKey, (request as http.IncomingMessage).socket.remoteAddress),
     // Only HTTP/1.1 reaches connect-node here (HTTP/2 goes to grpc-js), so these are http1 objects.
     fallback: (request, response) => {
       const req = request as http.IncomingMessage;
@@ -166,7 +175,12 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const netServer = net.createServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
+    // A connection that sends nothing holds a socket open for free (slowloris): it gets a
+    // short while to say which protocol it speaks, then it is closed.
+    const silent = setTimeout(() => socket.destroy(), options.firstByteTimeoutMs ?? 10_000);
+    socket.once("close", () => clearTimeout(silent));
     socket.once("data", (first: Buffer) => {
+      clearTimeout(silent);
       socket.pause();
       socket.unshift(first);
       const probe = first.subarray(0, Math.min(first.length, H2_PREFACE.length));

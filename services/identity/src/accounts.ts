@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampFromDate, timestampNow } from "@bufbuild/protobuf/wkt";
 import { v7 as uuidv7 } from "uuid";
-import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
+import { SignInFailuresDetectedSchema, UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
 import { NotFoundError, ResourceExhaustedError, TOPICS, UnauthenticatedError, type Logger } from "@shopmesh/platform";
 import { appendToOutbox, withTransaction, type Pool } from "@shopmesh/platform/data";
 import { hashPassword, verifyPassword } from "./domain/passwords.js";
@@ -20,6 +20,10 @@ export interface AccountsDeps {
   logger: Logger;
   /** Called after a commit that wrote outbox rows, so the relay publishes without waiting. */
   onOutboxWrite: () => void;
+  /** Failed sign-ins to one account (from any address) in the window that make the owner hear of it. */
+  burstFailures: number;
+  /** The throttle's window, reported with the burst. */
+  failureWindowSeconds: number;
 }
 
 /** A signed-in session: a short-lived access token and the refresh token that renews it. */
@@ -51,6 +55,25 @@ export function createAccounts(deps: AccountsDeps) {
       refreshTokens.startFamily(connection, { userId: user.id, tokenHash: hashRefreshToken(refreshToken), expiresAt }),
     );
     return session(user, refreshToken, expiresAt);
+  }
+
+  async function reportBurst(user: UserRecord, failures: number, addresses: number): Promise<void> {
+    deps.logger.warn({ user_id: user.id, failures, addresses }, "burst of failed sign-ins; telling the owner");
+    await withTransaction(deps.pool, (connection) =>
+      appendToOutbox(connection, {
+        topic: TOPICS.identity,
+        key: user.id,
+        schema: SignInFailuresDetectedSchema,
+        event: create(SignInFailuresDetectedSchema, {
+          userId: user.id,
+          failures,
+          addresses,
+          windowSeconds: deps.failureWindowSeconds,
+          occurredTime: timestampNow(),
+        }),
+      }),
+    );
+    deps.onOutboxWrite();
   }
 
   return {
@@ -86,19 +109,21 @@ export function createAccounts(deps: AccountsDeps) {
       return { user, session: await session(user, refreshToken, refreshExpiresAt) };
     },
 
-    async login(email: string, password: string): Promise<{ user: UserRecord; session: Session }> {
+    /** Signs in; `source` is the client's address, which the failure throttle is kept per. */
+    async login(email: string, password: string, source: string): Promise<{ user: UserRecord; session: Session }> {
       const normalized = normalizeEmail(email);
-      if (await throttle.isLocked(normalized)) {
-        throw new ResourceExhaustedError("too many failed sign-in attempts; try again later");
-      }
+      const wait = await throttle.retryAfterSeconds(normalized, source);
+      if (wait > 0) throw new ResourceExhaustedError(`too many failed sign-in attempts from this address; try again in ${wait} s`);
       const user = await users.findByEmail(normalized);
       // Verify even for unknown emails so both failures cost the same time.
       const valid = await verifyPassword(user?.passwordHash, password);
       if (!user || !valid) {
-        await throttle.recordFailure(normalized);
+        const { accountFailures, addresses } = await throttle.recordFailure(normalized, source);
+        // Once per window, when the account-wide count reaches the threshold: the owner hears of it.
+        if (user && accountFailures === deps.burstFailures) await reportBurst(user, accountFailures, addresses);
         throw new UnauthenticatedError(BAD_CREDENTIALS);
       }
-      await throttle.clear(normalized);
+      await throttle.clear(normalized, source);
       return { user, session: await signIn(user) };
     },
 

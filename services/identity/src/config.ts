@@ -1,5 +1,16 @@
 import { z } from "zod";
-import { authConfig, commonConfig, devDefault, kafkaConfig, loadConfig, mysqlConfig, redisConfig, serviceDatabase, servicePort } from "@shopmesh/platform";
+import {
+  authConfig,
+  commonConfig,
+  devDefault,
+  devSecret,
+  kafkaConfig,
+  loadConfig,
+  mysqlConfig,
+  redisConfig,
+  serviceDatabase,
+  servicePort,
+} from "@shopmesh/platform";
 
 const { JWKS_URL: _unused, ...tokenConfig } = authConfig;
 
@@ -25,10 +36,15 @@ export const identityConfigShape = {
     .default(30 * 86400),
   /** The first admin account, created at start when missing. */
   IDENTITY_ADMIN_EMAIL: devDefault("admin@shopmesh.local"),
-  IDENTITY_ADMIN_PASSWORD: devDefault("admin-password"),
-  /** Failed logins per account before it is locked for LOGIN_LOCKOUT_SECONDS. */
+  IDENTITY_ADMIN_PASSWORD: devSecret("admin-password"),
+  /** Failed logins to one account from one address before each further attempt from there must wait. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(10),
+  /** How long failures are remembered, and the longest wait. */
   LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86400).default(900),
+  /** The first wait past LOGIN_MAX_FAILURES; it doubles with each further failure. */
+  LOGIN_FIRST_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  /** Failed logins to one account from all addresses within the window that email its owner. */
+  LOGIN_BURST_FAILURES: z.coerce.number().int().min(2).max(10_000).default(20),
 };
 
 export type IdentityConfig = ReturnType<typeof loadIdentityConfig>;

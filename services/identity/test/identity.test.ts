@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Code } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import mysql from "mysql2/promise";
+import mysql, { type RowDataPacket } from "mysql2/promise";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
 import { TOPICS } from "@shopmesh/platform";
@@ -59,6 +60,7 @@ beforeAll(async () => {
     IDENTITY_ADMIN_EMAIL: adminEmail,
     IDENTITY_ADMIN_PASSWORD: adminPassword,
     LOGIN_MAX_FAILURES: "3",
+    LOGIN_BURST_FAILURES: "5",
     REFRESH_REUSE_GRACE_SECONDS: "0",
   });
   app = await buildIdentity(config, testLogger("identity"));
@@ -71,6 +73,36 @@ afterAll(async () => {
   await dropDatabase(database);
   await rm(keyDir, { recursive: true, force: true });
 });
+
+/** A client whose requests the edge recorded as coming from `address`. */
+const fromAddress = (address: string) =>
+  createClient(
+    IdentityService,
+    createConnectTransport({
+      baseUrl: `http://127.0.0.1:${port}`,
+      httpVersion: "1.1",
+      interceptors: [
+        (next) => (request) => {
+          request.header.set("x-envoy-external-address", address);
+          return next(request);
+        },
+      ],
+    }),
+  );
+
+/** SignInFailuresDetected rows identity's outbox holds for a user. */
+async function signInFailureEvents(userId: string): Promise<number> {
+  const connection = await mysql.createConnection({ ...TEST_MYSQL, database });
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM outbox WHERE event_type = ? AND event_key = ?", [
+      "shopmesh.events.v1.SignInFailuresDetected",
+      userId,
+    ]);
+    return Number(rows[0]!["n"]);
+  } finally {
+    await connection.end();
+  }
+}
 
 describe("identity over Connect (HTTP/1.1, as through the edge)", () => {
   const client = () => connectClient(IdentityService, port);
@@ -112,13 +144,30 @@ describe("identity over Connect (HTTP/1.1, as through the edge)", () => {
     expect(wrongPassword.rawMessage).not.toMatch(/password is wrong|no such user|unknown/i);
   });
 
-  test("after too many failed sign-ins an account is locked even for the right password", async () => {
+  test("a stranger's failed sign-ins slow down only the stranger's address: the owner signs in from elsewhere", async () => {
     const registration = buildRegistration();
-    await client().register(registration);
+    const { user } = await client().register(registration);
+    const stranger = fromAddress("203.0.113.7");
     for (let attempt = 0; attempt < 3; attempt++) {
-      await expectCode(client().login({ email: registration.email, password: "wrong password!" }), Code.Unauthenticated);
+      await expectCode(stranger.login({ email: registration.email, password: "wrong password!" }), Code.Unauthenticated);
     }
-    await expectCode(client().login({ email: registration.email, password: registration.password }), Code.ResourceExhausted);
+    // From there even the right password must wait, and the answer says for how long.
+    const waiting = await expectCode(stranger.login({ email: registration.email, password: registration.password }), Code.ResourceExhausted);
+    expect(waiting.rawMessage).toMatch(/from this address; try again in \d+ s/);
+    const { user: signedIn } = await fromAddress("198.51.100.20").login({ email: registration.email, password: registration.password });
+    expect(signedIn?.id).toBe(user!.id);
+    // Three failures are below the burst threshold: the owner is not bothered yet.
+    expect(await signInFailureEvents(user!.id)).toBe(0);
+  });
+
+  test("failures from many addresses email the owner once per window (SignInFailuresDetected), and no address is locked for the owner", async () => {
+    const registration = buildRegistration();
+    const { user } = await client().register(registration);
+    for (let attempt = 0; attempt < 7; attempt++) {
+      await expectCode(fromAddress(`192.0.2.${attempt + 1}`).login({ email: registration.email, password: "wrong password!" }), Code.Unauthenticated);
+    }
+    expect(await signInFailureEvents(user!.id)).toBe(1);
+    await fromAddress("198.51.100.21").login({ email: registration.email, password: registration.password });
   });
 
   test("refresh rotates the token; presenting the rotated token again revokes the whole session", async () => {

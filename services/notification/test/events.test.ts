@@ -3,7 +3,7 @@ import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { RowDataPacket } from "mysql2/promise";
 import { DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { DeliveryAssignedSchema, DeliveryStatusChangedSchema } from "@shopmesh/gen/shopmesh/events/v1/delivery_events_pb.js";
-import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
+import { SignInFailuresDetectedSchema, UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
 import { StockLowSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { OrderCancelledSchema, OrderPlacedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { PaymentFailedSchema, PaymentRefundedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
@@ -95,6 +95,22 @@ describe("event-driven emails (Kafka -> notification -> Mailpit)", () => {
 
     expect(await mailTo(email)).toHaveLength(1);
     expect(await templateKeysQueuedFor(email)).toEqual(["user.welcome"]);
+  });
+
+  test("when many sign-ins to an account fail, then its owner gets one email saying how many, from how many addresses, and that the account is not locked", async () => {
+    const email = uniqueAddress("targeted");
+    const userId = await register(email, "Jane Target");
+    const event = create(SignInFailuresDetectedSchema, { userId, failures: 20, addresses: 7, windowSeconds: 900, occurredTime: timestampNow() });
+    const eventId = await events.publish(TOPICS.identity, SignInFailuresDetectedSchema, userId, event);
+    await events.publish(TOPICS.identity, SignInFailuresDetectedSchema, userId, event, eventId);
+    const subjects = await subjectsOnceThere(email, 2);
+    expect(subjects).toEqual(["Welcome to shopmesh, Jane Target", "Unusual sign-in attempts on your shopmesh account"]);
+    const [warning] = (await mailTo(email)).filter((message) => message.Subject.startsWith("Unusual"));
+    const { HTML } = await mailMessage(warning!.ID);
+    expect(HTML).toContain("failed 20 times in the last 15 minutes, from 7 different addresses");
+    expect(HTML).toContain("Your account is not locked");
+    // The redelivered copy queued nothing.
+    expect(await templateKeysQueuedFor(email)).toEqual(["user.welcome", "user.sign_in_failures"]);
   });
 
   test("when an order is placed, then the customer gets an order email with its lines and total", async () => {

@@ -83,7 +83,8 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
     logger,
     verifier,
     metrics,
-    watchPollMs: 2_000,
+    watchPollMs: config.WATCH_FALLBACK_POLL_MS,
+    maxWatchesPerUser: config.WATCH_MAX_STREAMS_PER_USER,
     extraReadiness: [{ name: "redis", check: () => pingRedis(publisher) }, publishing.readiness, consumer.readiness],
   });
   return {

@@ -25,6 +25,10 @@ export const orderConfigShape = {
   ORDER_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   SHIPPING_FEE_MINOR: z.coerce.number().int().min(0).default(499),
   FREE_SHIPPING_FROM_MINOR: z.coerce.number().int().min(0).default(5000),
+  /** WatchOrder re-reads on each pushed update; this re-read covers an update lost while Redis was away. */
+  WATCH_FALLBACK_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** Live WatchOrder streams one customer may hold on one replica. */
+  WATCH_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1_000).default(5),
 };
 
 export type OrderConfig = ReturnType<typeof loadOrderConfig>;

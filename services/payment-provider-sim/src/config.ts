@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConfig, devDefault, loadConfig, servicePort, topologyEnv } from "@shopmesh/platform";
+import { commonConfig, devSecret, loadConfig, servicePort, topologyEnv } from "@shopmesh/platform";
 
 /** Environment of the payment provider simulator. */
 export const simulatorConfigShape = {
@@ -10,7 +10,7 @@ export const simulatorConfigShape = {
   /** Where webhooks go (the payment service's webhook route). */
   PAYMENT_WEBHOOK_URL: topologyEnv("payment-provider-sim", "PAYMENT_WEBHOOK_URL"),
   /** Shared secret of the webhook signature. */
-  PAYMENT_WEBHOOK_SECRET: devDefault("whsec_dev_shopmesh"),
+  PAYMENT_WEBHOOK_SECRET: devSecret("whsec_dev_shopmesh"),
   /** Deliveries of one webhook before the simulator gives up on it. */
   PAYMENT_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   /** First retry delay; doubles on each further attempt. */

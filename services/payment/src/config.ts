@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authConfig, commonConfig, devDefault, kafkaConfig, loadConfig, mysqlConfig, serviceDatabase, servicePort, topologyEnv } from "@shopmesh/platform";
+import { authConfig, commonConfig, devSecret, kafkaConfig, loadConfig, mysqlConfig, serviceDatabase, servicePort, topologyEnv } from "@shopmesh/platform";
 
 /** Environment of the payment service. */
 export const paymentConfigShape = {
@@ -16,7 +16,7 @@ export const paymentConfigShape = {
   /** How often refunds to send and intents to cancel are looked for (besides a nudge after each commit that records some). */
   PAYMENT_PROVIDER_WORK_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
   /** Shared secret of the provider's webhook signatures. */
-  PAYMENT_WEBHOOK_SECRET: devDefault("whsec_dev_shopmesh"),
+  PAYMENT_WEBHOOK_SECRET: devSecret("whsec_dev_shopmesh"),
   /** How far a webhook's signed timestamp may be from now before it is refused as a replay. */
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
 };

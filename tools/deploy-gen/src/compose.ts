@@ -1,14 +1,18 @@
 import { addressEnv, type ServiceName } from "@shopmesh/platform/topology";
 import { createTopicCommand } from "./k8s-dev.js";
 import {
+  COMPOSE_SECRETS_DIR,
+  composeSecretFile,
   devSecretValue,
   grpcServices,
   hasSecretFiles,
+  isSecretVariable,
   KEYGEN_SCRIPT,
   nodeFetchProbe,
   OPENSEARCH_ENV,
   ownImage,
   SECRET_FILES_DIR,
+  SECRETS_SCRIPT,
   serviceNamed,
   singleNodeKafkaEnv,
   type DeployModel,
@@ -20,6 +24,8 @@ type Condition = { condition: "service_healthy" | "service_started" | "service_c
 
 /** One object for every "wait until healthy", so the YAML writer emits it once and aliases it (`&a1` / `*a1`). */
 const HEALTHY: Condition = { condition: "service_healthy" };
+
+const SECRETS_MOUNT = `secrets:${COMPOSE_SECRETS_DIR}:ro`;
 
 /** One service's compose entry: its image, environment, the dependencies it waits for, and hardening. */
 function composeService(s: DeployService, m: DeployModel): JsonObject {
@@ -40,8 +46,16 @@ function composeService(s: DeployService, m: DeployModel): JsonObject {
       JWT_ISSUER: "shopmesh-identity",
       JWT_AUDIENCE: "shopmesh",
     });
+  const volumes: string[] = [];
+  /** A secret the secrets job generated, read from its file (`<NAME>_FILE`). */
+  const secretFromFile = (variable: string) => {
+    environment[`${variable}_FILE`] = `${COMPOSE_SECRETS_DIR}/${composeSecretFile(variable)}`;
+    if (!volumes.includes(SECRETS_MOUNT)) volumes.push(SECRETS_MOUNT);
+    depends["secrets"] = { condition: "service_completed_successfully" };
+  };
   if (s.stores.includes("mysql")) {
-    Object.assign(environment, { MYSQL_HOST: "mysql", MYSQL_PORT: String(ports.mysql), MYSQL_USER: "shopmesh", MYSQL_PASSWORD: "shopmesh" });
+    Object.assign(environment, { MYSQL_HOST: "mysql", MYSQL_PORT: String(ports.mysql), MYSQL_USER: "shopmesh" });
+    secretFromFile("MYSQL_PASSWORD");
     depends["mysql"] = healthy;
   }
   if (s.stores.includes("redis")) {
@@ -68,8 +82,10 @@ function composeService(s: DeployService, m: DeployModel): JsonObject {
     if (callee !== "identity" && !(s.devOnly && !target.devOnly)) depends[callee] = { condition: "service_started" };
   }
   Object.assign(environment, s.env);
-  for (const variable of s.secretEnv) environment[variable] = devSecretValue(variable);
-  const volumes: string[] = [];
+  for (const variable of s.secretEnv) {
+    if (isSecretVariable(variable)) secretFromFile(variable);
+    else environment[variable] = devSecretValue(variable);
+  }
   if (hasSecretFiles(s)) {
     for (const [variable, file] of Object.entries(s.secretFiles)) environment[variable] = `${SECRET_FILES_DIR}/${s.name}/${file}`;
     volumes.push(`${s.name}-files:${SECRET_FILES_DIR}/${s.name}:ro`);
@@ -102,11 +118,30 @@ export function composeFile(m: DeployModel, web: boolean): JsonObject {
   const { services, ports, images } = m;
   const healthy = HEALTHY;
   const svc: Record<string, JsonObject> = {};
+  // Random on first start, kept in a volume: compose runs in production mode, which refuses the
+  // development values, so none is written in this file.
+  const secretFiles = ["MYSQL_ROOT_PASSWORD", "MYSQL_PASSWORD", ...new Set(services.flatMap((s) => s.secretEnv.filter(isSecretVariable)))].map(
+    (variable) => `${COMPOSE_SECRETS_DIR}/${composeSecretFile(variable)}`,
+  );
+  svc["secrets"] = {
+    image: ownImage("identity") + ":dev",
+    build: { context: ".", args: { SERVICE: "identity" } },
+    user: "0:0",
+    entrypoint: ["/nodejs/bin/node", "-e", SECRETS_SCRIPT],
+    command: secretFiles,
+    volumes: [`secrets:${COMPOSE_SECRETS_DIR}`],
+    restart: "no",
+  };
   svc["mysql"] = {
     image: images.mariadb,
-    environment: { MARIADB_ROOT_PASSWORD: "root-dev", MARIADB_USER: "shopmesh", MARIADB_PASSWORD: "shopmesh" },
+    environment: {
+      MARIADB_ROOT_PASSWORD_FILE: `${COMPOSE_SECRETS_DIR}/${composeSecretFile("MYSQL_ROOT_PASSWORD")}`,
+      MARIADB_USER: "shopmesh",
+      MARIADB_PASSWORD_FILE: `${COMPOSE_SECRETS_DIR}/${composeSecretFile("MYSQL_PASSWORD")}`,
+    },
+    depends_on: { secrets: { condition: "service_completed_successfully" } },
     command: ["--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"],
-    volumes: ["mysql-data:/var/lib/mysql", "./scripts/k8s/compose/mysql-init:/docker-entrypoint-initdb.d:ro"],
+    volumes: ["mysql-data:/var/lib/mysql", "./scripts/k8s/compose/mysql-init:/docker-entrypoint-initdb.d:ro", SECRETS_MOUNT],
     healthcheck: { test: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"], interval: "5s", timeout: "5s", retries: 30, start_period: "10s" },
   };
   svc["redis"] = {
@@ -191,7 +226,7 @@ export function composeFile(m: DeployModel, web: boolean): JsonObject {
       ports: [`127.0.0.1:${m.storefrontPort}:${m.storefrontPort}`],
     };
   }
-  const volumes: Record<string, JsonObject> = { "mysql-data": {}, "kafka-data": {}, "opensearch-data": {} };
+  const volumes: Record<string, JsonObject> = { "mysql-data": {}, "kafka-data": {}, "opensearch-data": {}, secrets: {} };
   for (const s of keyServices) volumes[`${s.name}-files`] = {};
   return { name: "shopmesh", services: svc, volumes };
 }

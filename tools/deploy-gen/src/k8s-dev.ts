@@ -363,6 +363,7 @@ export function devKustomization(m: DeployModel): JsonObject {
     patches: [
       { path: "patches/small.yaml", target: { kind: "HorizontalPodAutoscaler" } },
       { path: "patches/one-replica.yaml", target: { kind: "Deployment" } },
+      { path: "patches/development-mode.yaml" },
       ...devFileServices(services).map((s) => ({ path: `patches/${s.name}-dev-files.yaml` })),
     ],
     images: services.map((s) => ({ name: ownImage(s.name), newTag: "dev" })),

@@ -189,6 +189,23 @@ export const KEYGEN_SCRIPT = [
   "}",
 ].join("\n");
 
+/** Where compose mounts the secrets it generated on first start (never literals in compose.yaml). */
+export const COMPOSE_SECRETS_DIR = "/var/run/secrets/shopmesh/compose";
+
+/** A variable that holds a secret (a password or a shared secret), as opposed to a setting such as an email. */
+export const isSecretVariable = (variable: string) => /(?:PASSWORD|SECRET)$/.test(variable);
+
+/** The file compose keeps a secret variable in: MYSQL_PASSWORD -> mysql-password. */
+export const composeSecretFile = (variable: string) => variable.toLowerCase().replace(/_/g, "-");
+
+/** Writes a random secret to each file named that does not exist yet: idempotent across restarts. */
+export const SECRETS_SCRIPT = [
+  "const fs = require('node:fs'); const { randomBytes } = require('node:crypto');",
+  "for (const file of process.argv.slice(1)) {",
+  "  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o444 });",
+  "}",
+].join("\n");
+
 /** Single-node OpenSearch for dev and compose: plain HTTP, no security plugin, a small heap. */
 export const OPENSEARCH_ENV: Record<string, string> = {
   "discovery.type": "single-node",

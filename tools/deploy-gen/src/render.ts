@@ -67,6 +67,11 @@ export function renderDeployFiles(inputs: DeployInputs, topology: Topology = sho
     toYaml({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "any" }, spec: { minReplicas: 1, maxReplicas: 2 } }),
   );
   k("k8s/overlays/dev/patches/one-replica.yaml", toYaml({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "any" }, spec: { replicas: 1 } }));
+  // Dev's Secrets are literals in git, which production mode refuses: dev runs in development mode.
+  k(
+    "k8s/overlays/dev/patches/development-mode.yaml",
+    toYaml({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "shopmesh-runtime" }, data: { NODE_ENV: "development" } }),
+  );
   for (const s of devFileServices(services)) {
     // One replica, so one key: the HPA must not add a second.
     k(

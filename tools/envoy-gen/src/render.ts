@@ -31,6 +31,8 @@ export interface EnvoyConfigOptions {
   rateLimitTimeoutMs?: number;
   /** Per-Envoy token bucket in front of everything: a backstop, far above the global limits. */
   localRateLimit?: { maxTokens: number; tokensPerFill: number; fillIntervalSeconds: number };
+  /** Largest request body the edge accepts (default 1 MiB); larger ones get 413. */
+  maxRequestBytes?: number;
   /** Route timeout for unary RPCs whose rule sets no `timeout_ms`. */
   defaultTimeoutMs?: number;
   healthCheckIntervalSeconds?: number;
@@ -145,9 +147,15 @@ function serviceClusters(options: EnvoyConfigOptions, service: EdgeService): Jso
   ];
 }
 
-/** [("class", c), ("user", sub)] for signed-in callers, else [("class", c), ("anonymous", "true"), ("remote_address", ip)]. */
+/**
+ * A user method: [("class", c), ("user", sub)] for signed-in callers, else [("class", c),
+ * ("anonymous", "true"), ("remote_address", ip)]. A public method (sign-in, register, search)
+ * is limited per client address whether or not a token comes with it, so sending any token
+ * of one's own cannot move a guesser into a fresh budget.
+ */
 function rateLimitActions(method: EdgeMethod): Json[] {
   const klass = { generic_key: { descriptor_key: "class", descriptor_value: method.rateLimitClass } };
+  if (method.auth === "public") return [{ actions: [klass, { remote_address: {} }] }];
   return [
     { actions: [klass, { request_headers: { header_name: USER_ID_HEADER, descriptor_key: "user" } }] },
     {
@@ -324,6 +332,12 @@ function httpFilters(options: EnvoyConfigOptions): Json[] {
         filter_enforced: always("edge.backstop.enforced"),
         rate_limited_as_resource_exhausted: true,
       }),
+    },
+    // Every request of the contracts is one small message: a body past the cap is answered
+    // 413 here, before it costs a token check, a ratelimit call or an upstream's memory.
+    {
+      name: "envoy.filters.http.buffer",
+      typed_config: typed("envoy.extensions.filters.http.buffer.v3.Buffer", { max_request_bytes: options.maxRequestBytes ?? 1_048_576 }),
     },
     {
       name: "envoy.filters.http.jwt_authn",

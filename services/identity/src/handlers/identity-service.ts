@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type IdentityService, TokenPairSchema, UserSchema, type TokenPair, type User } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
-import { requireCaller } from "@shopmesh/platform";
+import { clientAddress, requireCaller } from "@shopmesh/platform";
 import type { Accounts, Session } from "../accounts.js";
 import type { UserRecord } from "../domain/user.js";
 
@@ -39,8 +39,8 @@ export function createIdentityService({ accounts }: IdentityServiceDeps): Servic
       return { user: toUser(user), tokens: toTokenPair(session) };
     },
 
-    async login(request) {
-      const { user, session } = await accounts.login(request.email, request.password);
+    async login(request, ctx) {
+      const { user, session } = await accounts.login(request.email, request.password, clientAddress(ctx));
       return { user: toUser(user), tokens: toTokenPair(session) };
     },
 

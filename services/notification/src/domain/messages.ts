@@ -3,6 +3,7 @@ import { formatMoney, type MoneyAmount } from "./money.js";
 /** The template keys the event consumers use; the seed migration creates a default for each. */
 export const TEMPLATE = {
   welcome: "user.welcome",
+  signInFailures: "user.sign_in_failures",
   orderPlaced: "order.placed",
   paymentSucceeded: "payment.succeeded",
   paymentFailed: "payment.failed",

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
+import { SignInFailuresDetectedSchema, UserRegisteredSchema } from "@shopmesh/gen/shopmesh/events/v1/identity_events_pb.js";
 import { StockLowSchema } from "@shopmesh/gen/shopmesh/events/v1/inventory_events_pb.js";
 import { OrderCancelledSchema, OrderPlacedSchema } from "@shopmesh/gen/shopmesh/events/v1/order_events_pb.js";
 import { PaymentFailedSchema, PaymentRefundedSchema, PaymentSucceededSchema } from "@shopmesh/gen/shopmesh/events/v1/payment_events_pb.js";
@@ -63,6 +63,20 @@ export function createEventHandlers(deps: EventHandlerDeps): EventHandler[] {
       async (event, meta, connection) => {
         await recipients.rememberUser(connection, { userId: event.userId, email: event.email, displayName: event.displayName });
         await queueEmail(connection, meta, TEMPLATE.welcome, event.email, { name: greetingName(event.displayName), email: event.email });
+      },
+      afterCommit,
+    ),
+
+    on(
+      SignInFailuresDetectedSchema,
+      async (event, meta, connection) => {
+        const owner = await customerOf(connection, { userId: event.userId }, meta);
+        await queueEmail(connection, meta, TEMPLATE.signInFailures, owner.email, {
+          name: greetingName(owner.displayName),
+          failures: String(event.failures),
+          addresses: String(event.addresses),
+          window_minutes: String(Math.max(1, Math.round(event.windowSeconds / 60))),
+        });
       },
       afterCommit,
     ),

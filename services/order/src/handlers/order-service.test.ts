@@ -79,7 +79,8 @@ const impl = createOrderService({
   useCases,
   orders: fakeStore([...rows, joesOrder]),
   updates: { listen: () => () => undefined, publish: async () => undefined },
-  watchPollMs: 1_000,
+  watchPollMs: 60_000,
+  maxWatchesPerUser: 2,
 });
 let tokens: Awaited<ReturnType<typeof createTestTokens>>;
 const as = async (userId: string, roles = ["customer"]) =>
@@ -159,3 +160,48 @@ describe("who sees which order", () => {
     expect(cancelled).toEqual([{ id: joesOrder.id, reason: "cancelled by customer" }]);
   });
 });
+
+describe("WatchOrder", () => {
+  test("a customer holds at most the configured number of live streams; closing one frees its place", async () => {
+    const client = await as(jane);
+    const streams = [new AbortController(), new AbortController()];
+    const snapshots = await Promise.all(
+      streams.map(async (stop) => {
+        const iterator = client.watchOrder({ orderId: rows[1]!.id }, { signal: stop.signal })[Symbol.asyncIterator]();
+        return { iterator, first: await iterator.next() };
+      }),
+    );
+    expect(snapshots.map(({ first }) => first.value?.eventType)).toEqual(["snapshot", "snapshot"]);
+    const third = client.watchOrder({ orderId: rows[1]!.id })[Symbol.asyncIterator]();
+    expect(
+      await third.next().then(
+        () => Code.Unknown,
+        (err: unknown) => ConnectError.from(err).code,
+      ),
+    ).toBe(Code.ResourceExhausted);
+    // Another customer is not affected.
+    const joes = (await as(joe)).watchOrder({ orderId: joesOrder.id })[Symbol.asyncIterator]();
+    expect((await joes.next()).value?.eventType).toBe("snapshot");
+    await joes.return?.();
+    streams[0]!.abort();
+    await snapshots[0]!.iterator.next().catch(() => undefined);
+    expect(await openWhenFree(() => client.watchOrder({ orderId: rows[1]!.id })[Symbol.asyncIterator]())).toBe("snapshot");
+    streams[1]!.abort();
+  });
+});
+
+/** The first message of a new stream, retried while the place a closed one held is being freed (the server sees the abort asynchronously). */
+async function openWhenFree(open: () => AsyncIterator<{ eventType: string }>): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const stream = open();
+    try {
+      const first = await stream.next();
+      await stream.return?.();
+      return first.value?.eventType;
+    } catch (err) {
+      if (ConnectError.from(err).code !== Code.ResourceExhausted) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error("no place freed within 2 s");
+}

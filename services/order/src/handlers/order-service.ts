@@ -1,7 +1,7 @@
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { OrderStatus, type OrderService } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { createWakeup, hasRole, NotFoundError, requireCaller, type Caller } from "@shopmesh/platform";
+import { createWakeup, hasRole, NotFoundError, requireCaller, ResourceExhaustedError, type Caller } from "@shopmesh/platform";
 import { isTerminal } from "../domain/status.js";
 import type { OrderUpdates } from "../events/order-updates.js";
 import type { Orders } from "../orders.js";
@@ -13,8 +13,13 @@ export interface OrderDeps {
   useCases: Orders;
   orders: OrderStore;
   updates: OrderUpdates;
-  /** How often a WatchOrder stream re-reads the order when no update message arrives. */
+  /**
+   * A WatchOrder stream reads the order when an update message says it changed (pushed through
+   * Redis); this long fallback re-read only covers a message lost while Redis was away.
+   */
   watchPollMs: number;
+  /** Live WatchOrder streams one customer may hold on this replica. */
+  maxWatchesPerUser: number;
 }
 
 const ADMIN = "admin";
@@ -29,8 +34,24 @@ function assertVisible(order: OrderRecord | undefined, caller: Caller, id: strin
 export function createOrderService(deps: OrderDeps): ServiceImpl<typeof OrderService> {
   const { orders, useCases } = deps;
 
+  /** Live streams per user: a customer cannot hold the replica's memory and connections hostage. */
+  const watching = new Map<string, number>();
+
   async function* watch(orderId: string, ctx: HandlerContext) {
     const caller = requireCaller(ctx);
+    const held = watching.get(caller.userId) ?? 0;
+    if (held >= deps.maxWatchesPerUser) throw new ResourceExhaustedError(`at most ${deps.maxWatchesPerUser} live order views at once; close one first`);
+    watching.set(caller.userId, held + 1);
+    try {
+      yield* watchVisible(orderId, caller, ctx);
+    } finally {
+      const left = (watching.get(caller.userId) ?? 1) - 1;
+      if (left > 0) watching.set(caller.userId, left);
+      else watching.delete(caller.userId);
+    }
+  }
+
+  async function* watchVisible(orderId: string, caller: Caller, ctx: HandlerContext) {
     let current = assertVisible(await orders.get(orderId), caller, orderId);
     yield { order: toOrderProto(current), eventType: "snapshot", eventId: "", occurredTime: timestampNow() };
     let pending: { eventType: string; eventId: string } | undefined;

@@ -58,3 +58,52 @@ export declare type UserRegistered = Message<"shopmesh.events.v1.UserRegistered"
  */
 export declare const UserRegisteredSchema: GenMessage<UserRegistered>;
 
+/**
+ * Sign-ins to an account failed many times within a short window, from any number of
+ * addresses (IdentityService.Login). Published once per window; the owner is told by email.
+ *
+ * @generated from message shopmesh.events.v1.SignInFailuresDetected
+ */
+export declare type SignInFailuresDetected = Message<"shopmesh.events.v1.SignInFailuresDetected"> & {
+  /**
+   * The account signed in to.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * When the failure that reached the threshold happened.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_time = 2;
+   */
+  occurredTime?: Timestamp | undefined;
+
+  /**
+   * Failed attempts counted in the window.
+   *
+   * @generated from field: int32 failures = 3;
+   */
+  failures: number;
+
+  /**
+   * Length of the window, in seconds.
+   *
+   * @generated from field: int32 window_seconds = 4;
+   */
+  windowSeconds: number;
+
+  /**
+   * Distinct client addresses the failures came from (at least).
+   *
+   * @generated from field: int32 addresses = 5;
+   */
+  addresses: number;
+};
+
+/**
+ * Describes the message shopmesh.events.v1.SignInFailuresDetected.
+ * Use `create(SignInFailuresDetectedSchema)` to create a new message.
+ */
+export declare const SignInFailuresDetectedSchema: GenMessage<SignInFailuresDetected>;
+

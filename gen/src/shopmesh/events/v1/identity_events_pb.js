@@ -15,7 +15,7 @@ import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
  * Describes the file shopmesh/events/v1/identity_events.proto.
  */
 export const file_shopmesh_events_v1_identity_events = /*@__PURE__*/
-  fileDesc("CihzaG9wbWVzaC9ldmVudHMvdjEvaWRlbnRpdHlfZXZlbnRzLnByb3RvEhJzaG9wbWVzaC5ldmVudHMudjEieQoOVXNlclJlZ2lzdGVyZWQSDwoHdXNlcl9pZBgBIAEoCRIxCg1vY2N1cnJlZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlbWFpbBgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CihzaG9wbWVzaC9ldmVudHMvdjEvaWRlbnRpdHlfZXZlbnRzLnByb3RvEhJzaG9wbWVzaC5ldmVudHMudjEieQoOVXNlclJlZ2lzdGVyZWQSDwoHdXNlcl9pZBgBIAEoCRIxCg1vY2N1cnJlZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlbWFpbBgDIAEoCRIUCgxkaXNwbGF5X25hbWUYBCABKAkimQEKFlNpZ25JbkZhaWx1cmVzRGV0ZWN0ZWQSDwoHdXNlcl9pZBgBIAEoCRIxCg1vY2N1cnJlZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghmYWlsdXJlcxgDIAEoBRIWCg53aW5kb3dfc2Vjb25kcxgEIAEoBRIRCglhZGRyZXNzZXMYBSABKAViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Describes the message shopmesh.events.v1.UserRegistered.
@@ -23,4 +23,11 @@ export const file_shopmesh_events_v1_identity_events = /*@__PURE__*/
  */
 export const UserRegisteredSchema = /*@__PURE__*/
   messageDesc(file_shopmesh_events_v1_identity_events, 0);
+
+/**
+ * Describes the message shopmesh.events.v1.SignInFailuresDetected.
+ * Use `create(SignInFailuresDetectedSchema)` to create a new message.
+ */
+export const SignInFailuresDetectedSchema = /*@__PURE__*/
+  messageDesc(file_shopmesh_events_v1_identity_events, 1);
 
