@@ -10,6 +10,7 @@ export default {
     "^@shopmesh/platform$": "<rootDir>/platform/src/index.ts",
     "^@shopmesh/platform/data$": "<rootDir>/platform/src/data.ts",
     "^@shopmesh/platform/redis$": "<rootDir>/platform/src/redis.ts",
+    "^@shopmesh/platform/pki$": "<rootDir>/platform/src/mesh-pki.ts",
     "^@shopmesh/platform/cli$": "<rootDir>/platform/src/cli/command-line.ts",
     "^@shopmesh/platform/telemetry-schema$": "<rootDir>/platform/src/telemetry/schema.ts",
     "^@shopmesh/platform/testing$": "<rootDir>/platform/src/testing/index.ts",

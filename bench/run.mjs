@@ -34,6 +34,8 @@ import {
   TEST_MYSQL,
   TEST_OPENSEARCH_URL,
 } from "@shopmesh/platform/testing";
+import { meshChannelCredentials } from "@shopmesh/platform";
+import { createMeshCa } from "@shopmesh/platform/pki";
 import { localAddress, servicesByPort } from "@shopmesh/platform/topology";
 import mysql from "mysql2/promise";
 import { closedLoop, connectJson, grpcUnary, openLoop, summarize } from "./lib/load.mjs";
@@ -333,6 +335,15 @@ async function main() {
   const answerBytes = toBinary(GetProductResponseSchema, answer);
   results.payloadBytes = answerBytes.length;
 
+  // A third twin behind mutual TLS (the mesh's gRPC side), to price one mTLS hop against plaintext.
+  const pki = createMeshCa(join(keyDir, "pki"));
+  const catalogTlsFiles = pki.ensure("catalog", 3_600);
+  const catalogTls = await service("catalog", {
+    label: "catalog (mTLS)",
+    env: { CATALOG_PORT: "0", MESH_CA_FILE: catalogTlsFiles.caFile, MESH_CERT_FILE: catalogTlsFiles.certFile, MESH_KEY_FILE: catalogTlsFiles.keyFile },
+  });
+  const benchIdentity = pki.ensure("operator", 3_600);
+
   progress(`starting the floors: bare @grpc/grpc-js and bare connect-node, both answering the same ${answerBytes.length}-byte GetProductResponse`);
   const floorEnv = { FLOOR_RESPONSE_B64: Buffer.from(answerBytes).toString("base64") };
   const floorGrpc = await start("floor grpc-js", join(REPO_ROOT, "bench", "floor-server.mjs"), { env: { ...floorEnv, FLOOR_KIND: "grpc" } });
@@ -352,6 +363,14 @@ async function main() {
     grpcTarget("floor connect-node", floorConnect),
     grpcTarget("catalog tracing off", catalogOff),
     grpcTarget("catalog tracing on", catalogOn),
+    {
+      name: "catalog mTLS",
+      pids: [[catalogTls.name, catalogTls.pid]],
+      client: grpcUnary(`127.0.0.1:${catalogTls.port}`, getProduct, request, {
+        credentials: meshChannelCredentials(benchIdentity, "catalog"),
+        channelOptions: { "grpc.ssl_target_name_override": "catalog" },
+      }),
+    },
   ];
   const saturate = (t, warmMs) => closedLoop(t.client.call, { concurrency: PLAN.concurrency, durationMs: warmMs ?? PLAN.segmentMs, maxRequests: MAX_REQUESTS });
   const read = await alternate("GetProduct gRPC saturation", readTargets, saturate);
@@ -377,6 +396,16 @@ async function main() {
     c.catalogOnVsFloorCpu.median <= 2,
   );
   target("Tracing on / off throughput", `${fmtSpread(c.tracingOnVsOffThroughput)}x`, ">= 0.85", c.tracingOnVsOffThroughput.median >= 0.85);
+  // Same catalog build, tracing off both ways: the difference is the TLS record layer on one long-lived channel.
+  c.mtlsVsPlainThroughput = ratio(read, "catalog mTLS", "catalog tracing off", tput);
+  c.mtlsVsPlainCpu = ratio(read, "catalog mTLS", "catalog tracing off", cpu);
+  target(
+    "mTLS hop / plaintext throughput (GetProduct, one long-lived channel)",
+    `${fmtSpread(c.mtlsVsPlainThroughput)}x`,
+    ">= 0.8x",
+    c.mtlsVsPlainThroughput.median >= 0.8,
+  );
+  target("mTLS hop / plaintext server CPU per call", `${fmtSpread(c.mtlsVsPlainCpu)}x`, "<= 1.25x", c.mtlsVsPlainCpu.median <= 1.25);
 
   // --- 3: the same through Envoy -------------------------------------------------------------
   progress("starting Envoy rendered by tools/envoy-gen for these ports (catalog = the tracing-on instance)");

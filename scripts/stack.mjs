@@ -115,9 +115,32 @@ function logTail(service, lines = 40) {
   return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
 }
 
-function serviceEnv() {
+/** How long the mesh certificates npm start issues live; each start renews those in their last third. */
+const MESH_CERT_LIFETIME_SECONDS = 24 * 3600;
+const PKI = join(STATE, "pki");
+
+/**
+ * Mutual TLS between the local services: the mesh CA in .shopmesh/pki and a certificate per
+ * service, plus Envoy's and the operator's (seeds, grpcurl). Issued on first start, renewed
+ * when close to expiry; services read them again every minute, so a renewal needs no restart.
+ */
+async function ensureMeshCertificates(services) {
+  if (process.env.SHOPMESH_MESH_TLS === "off") return;
+  const { createMeshCa } = await import("@shopmesh/platform/pki");
+  const ca = createMeshCa(PKI);
+  for (const name of [...services.map((s) => s.name), "envoy", "operator"]) ca.ensure(name, MESH_CERT_LIFETIME_SECONDS);
+}
+
+/** The mesh TLS variables of identity `name` (none when SHOPMESH_MESH_TLS=off). */
+function meshEnv(name) {
+  if (process.env.SHOPMESH_MESH_TLS === "off") return {};
+  return { MESH_CA_FILE: join(PKI, "ca.crt"), MESH_CERT_FILE: join(PKI, `${name}.crt`), MESH_KEY_FILE: join(PKI, `${name}.key`) };
+}
+
+function serviceEnv(name) {
   return {
     ...process.env,
+    ...meshEnv(name),
     NODE_ENV: process.env.NODE_ENV ?? "development",
     OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? `http://${HOST}:${infraPort("otlpHttp")}`,
     JWT_SIGNING_KEY_FILE: process.env.JWT_SIGNING_KEY_FILE ?? join(STATE, "keys", "jwt-signing-key.pem"),
@@ -159,10 +182,14 @@ function seed(services) {
   if (seeds.length === 0) return;
   console.log("\n==> seeding demo data");
   for (const { name, main } of seeds) {
-    const result = spawnSync(process.execPath, [main], { stdio: "inherit", cwd: ROOT, env: serviceEnv() });
+    const result = spawnSync(process.execPath, [main], { stdio: "inherit", cwd: ROOT, env: serviceEnv("operator") });
     if (result.status !== 0) console.error(`${name} seed failed; the mesh is up but its demo data may be incomplete`);
   }
 }
+
+/** grpcurl's flags for the operator's mesh certificate (none when the mesh runs plaintext). */
+const grpcurlTls = () =>
+  process.env.SHOPMESH_MESH_TLS === "off" ? "-plaintext " : "-cacert .shopmesh/pki/ca.crt -cert .shopmesh/pki/operator.crt -key .shopmesh/pki/operator.key ";
 
 function banner(services) {
   const edgePort = infraPort("edge");
@@ -172,7 +199,7 @@ function banner(services) {
     "",
     `  storefront        ${STOREFRONT_URL}`,
     ...(existsSync(EDGE_CONFIG) ? [`  edge (Envoy)      http://${HOST}:${edgePort}   (admin http://${HOST}:${ENVOY_ADMIN_PORT})`] : []),
-    ...services.map((s) => `  ${s.name.padEnd(17)} ${HOST}:${s.port}${s.kind === "http" ? "   (HTTP)" : `   grpcurl -plaintext ${HOST}:${s.port} list`}`),
+    ...services.map((s) => `  ${s.name.padEnd(17)} ${HOST}:${s.port}${s.kind === "http" ? "   (HTTP)" : `   grpcurl ${grpcurlTls()}${HOST}:${s.port} list`}`),
     `  traces            http://${HOST}:${infraPort("jaegerUi")}   (Jaeger)`,
     `  dashboard         http://${HOST}:${infraPort("prometheus")}/user/   (Prometheus: http://${HOST}:${infraPort("prometheus")}/api/v1/)`,
     `  logs of a trace   npm run logs -- --trace <trace id>`,
@@ -197,6 +224,7 @@ async function prepare() {
   const missing = services.filter((s) => !existsSync(s.main));
   if (missing.length) throw new Error(`not built: ${missing.map((s) => s.name).join(", ")}`);
   buildStorefront(); // storefront: scripts/web/storefront.mjs
+  await ensureMeshCertificates(services);
   return services;
 }
 
@@ -214,13 +242,13 @@ async function up() {
       );
     }
     const log = openSync(join(LOGS, `${service.name}.log`), "a");
-    const child = spawn(process.execPath, nodeArgs(service), { cwd: ROOT, env: serviceEnv(), detached: true, stdio: ["ignore", log, log] });
+    const child = spawn(process.execPath, nodeArgs(service), { cwd: ROOT, env: serviceEnv(service.name), detached: true, stdio: ["ignore", log, log] });
     closeSync(log);
     writeFileSync(pidFile(service), String(child.pid));
     child.unref();
   }
   await waitReady(services);
-  await startEdge({ detached: true }); // edge: scripts/envoy/edge.mjs
+  await startEdge({ detached: true, env: meshEnv("envoy") }); // edge: scripts/envoy/edge.mjs
   await startStorefront({ detached: true }); // storefront: scripts/web/storefront.mjs
   seed(services);
   banner(services);
@@ -257,7 +285,7 @@ async function start() {
   const children = new Map();
   let stopping = false;
   for (const service of services) {
-    const child = spawn(process.execPath, nodeArgs(service), { cwd: ROOT, env: serviceEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, nodeArgs(service), { cwd: ROOT, env: serviceEnv(service.name), stdio: ["ignore", "pipe", "pipe"] });
     children.set(service.name, child);
     const log = openSync(join(LOGS, `${service.name}.log`), "a");
     for (const stream of [child.stdout, child.stderr]) {
@@ -287,7 +315,7 @@ async function start() {
   try {
     await waitReady(services, children);
     // edge: scripts/envoy/edge.mjs; stopped with the services on Ctrl-C
-    const edge = await startEdge({ detached: false, echo });
+    const edge = await startEdge({ detached: false, echo, env: meshEnv("envoy") });
     if (edge) children.set("envoy", edge);
     // storefront: scripts/web/storefront.mjs; stopped with the services on Ctrl-C
     const storefront = await startStorefront({ detached: false, echo });

@@ -93,8 +93,9 @@ export async function openLoop(call, { rate, durationMs, maxRequests = Infinity,
 }
 
 /** A bare grpc-js channel calling one unary method: the same client for every gRPC target. */
-export function grpcUnary(address, method, request) {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.enable_retries": 0 });
+export function grpcUnary(address, method, request, { credentials = grpc.credentials.createInsecure(), channelOptions = {} } = {}) {
+  // One long-lived channel per target: with TLS the handshake happens once, as between services.
+  const client = new grpc.Client(address, credentials, { "grpc.enable_retries": 0, ...channelOptions });
   const path = `/${method.parent.typeName}/${method.name}`;
   const bytes = Buffer.from(toBinary(method.input, create(method.input, request)));
   const serialize = () => bytes;

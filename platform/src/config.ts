@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import type { MeshTlsFiles } from "./rpc/mesh-tls.js";
 import { localAddress, resolveEnv, serviceSpec, topology, type InfraName, type ServiceName } from "./topology.js";
 
 /** Thrown when the environment does not describe a runnable service; names every bad variable. */
@@ -114,6 +115,15 @@ export function loadConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.Proces
   return parsed.data;
 }
 
+/** Mutual TLS between services: the mesh CA, and this process's certificate and key (PEM). All three, or none. */
+export const meshTlsConfig = {
+  MESH_CA_FILE: z.string().min(1).optional(),
+  MESH_CERT_FILE: z.string().min(1).optional(),
+  MESH_KEY_FILE: z.string().min(1).optional(),
+  /** How often the certificate files are read again, so a rotated certificate is used without a restart. */
+  MESH_CERT_REFRESH_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+};
+
 /** Variables every service reads. Service configs spread this and add their own. */
 export const commonConfig = {
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -121,7 +131,21 @@ export const commonConfig = {
   HOST: devDefault("127.0.0.1"),
   /** How long SIGTERM waits for in-flight RPCs before cancelling them. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  ...meshTlsConfig,
 };
+
+/** The mesh TLS files a config names, or undefined when it names none (plaintext HTTP/2, as tests run). */
+export function meshTlsFiles(config: {
+  MESH_CA_FILE?: string | undefined;
+  MESH_CERT_FILE?: string | undefined;
+  MESH_KEY_FILE?: string | undefined;
+  MESH_CERT_REFRESH_MS?: number;
+}): MeshTlsFiles | undefined {
+  const { MESH_CA_FILE: caFile, MESH_CERT_FILE: certFile, MESH_KEY_FILE: keyFile } = config;
+  if (!caFile && !certFile && !keyFile) return undefined;
+  if (!caFile || !certFile || !keyFile) throw new ConfigError(["MESH_CA_FILE, MESH_CERT_FILE, MESH_KEY_FILE: set all three for mutual TLS, or none"]);
+  return { caFile, certFile, keyFile, refreshIntervalMs: config.MESH_CERT_REFRESH_MS ?? 60_000 };
+}
 
 export const mysqlConfig = {
   MYSQL_HOST: devDefault("127.0.0.1"),

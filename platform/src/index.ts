@@ -13,6 +13,7 @@ export * from "./background-loop.js";
 export * from "./rpc/auth.js";
 export * from "./rpc/client.js";
 export * from "./rpc/context.js";
+export * from "./rpc/mesh-tls.js";
 export * from "./rpc/page-token.js";
 export * from "./rpc/policy.js";
 export * from "./rpc/server.js";

@@ -56,7 +56,7 @@ const tail = () => (existsSync(LOG_FILE) ? readFileSync(LOG_FILE, "utf8").split(
  * `echo("envoy", line)`; detached: writes a pid file and returns undefined. Resolves once the
  * admin endpoint says ready.
  */
-export async function startEdge({ detached, echo }) {
+export async function startEdge({ detached, echo, env = {} }) {
   if (!existsSync(GENERATOR)) throw new Error("tools/envoy-gen is not built (npx tsc -b tsconfig.build.json)");
   if (!existsSync(ENVOY)) throw new Error(`envoy is not installed at ${ENVOY} (bash scripts/infra/install.sh)`);
   const running = runningEdgePid();
@@ -66,7 +66,8 @@ export async function startEdge({ detached, echo }) {
   }
   mkdirSync(RUN, { recursive: true });
   mkdirSync(LOGS, { recursive: true });
-  const render = spawnSync(process.execPath, [GENERATOR, "--local", EDGE_CONFIG], { stdio: "inherit", cwd: ROOT, env: process.env });
+  // `env` may name Envoy's mesh certificate (MESH_*): the services' gRPC side then takes mutual TLS only.
+  const render = spawnSync(process.execPath, [GENERATOR, "--local", EDGE_CONFIG], { stdio: "inherit", cwd: ROOT, env: { ...process.env, ...env } });
   if (render.status !== 0) throw new Error("rendering the edge config failed");
   // A dynamic base id: several Envoys (tests, another checkout) can run on one machine.
   const args = ["-c", EDGE_CONFIG, "--log-level", "warn", "--use-dynamic-base-id"];

@@ -94,6 +94,7 @@ install_apt() {
   command -v mvn >/dev/null || APT_PACKAGES+=(maven)
   command -v curl >/dev/null || APT_PACKAGES+=(curl)
   command -v unzip >/dev/null || APT_PACKAGES+=(unzip)
+  command -v openssl >/dev/null || APT_PACKAGES+=(openssl) # the mesh CA (platform/src/mesh-pki.ts)
   command -v python3 >/dev/null || APT_PACKAGES+=(python3 python3-venv)
   info "apt: installing ${APT_PACKAGES[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

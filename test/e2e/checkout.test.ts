@@ -1,8 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DeliveryService, DeliveryStatus } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { OrderStatus } from "@shopmesh/gen/shopmesh/order/v1/order_pb.js";
-import { eventually, MESH_SLOT_TIMEOUT_MS } from "@shopmesh/platform/testing";
+import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
+import { createGrpcClient } from "@shopmesh/platform";
+import { eventually, expectCode, grpcClient, MESH_SLOT_TIMEOUT_MS, testLogger } from "@shopmesh/platform/testing";
 import { startMesh, type Mesh } from "./mesh.js";
 import { address, CARD_DECLINED, CARD_OK, openShop, type Shop } from "./shop.js";
 
@@ -16,7 +18,8 @@ let mesh: Mesh;
 let shop: Shop;
 
 beforeAll(async () => {
-  mesh = await startMesh(SERVICES);
+  // Mutual TLS between every service, as npm start runs them: each hop of the saga below proves it.
+  mesh = await startMesh(SERVICES, {}, { meshTls: true });
   shop = await openShop(mesh);
   await shop.client(DeliveryService, "delivery", shop.adminToken).createPartner({
     partner: {
@@ -200,3 +203,42 @@ test("PlaceOrder retried with the same key returns the same order; two customers
   expect(ConnectError.from(lost[0]!.reason).code).toBe(Code.FailedPrecondition);
   expect((await shop.stockOf(productId)).available).toBe(0);
 }, 120_000);
+
+describe("the mesh's identities (mutual TLS between the services)", () => {
+  const reservation = () => ({ orderId: randomUUID(), items: [{ productId: randomUUID(), quantity: 1 }], ttlSeconds: 600 });
+  const stubAs = (name: string, server = "inventory") =>
+    createGrpcClient(InventoryService, {
+      address: `127.0.0.1:${mesh.ports["inventory"]}`,
+      logger: testLogger("mesh-identities"),
+      defaultTimeoutMs: 3_000,
+      maxRetries: 0,
+      meshTls: { ...mesh.pki!.ensure(name, 600), server },
+    });
+
+  test("when a process without a mesh certificate calls inventory over gRPC, then it gets no answer at all; Connect from the edge's side still cannot reach internal RPCs", async () => {
+    const plain = grpcClient(InventoryService, mesh.ports["inventory"]!);
+    try {
+      await expectCode(plain.reserveStock(reservation(), { timeoutMs: 3_000 }), Code.Unavailable);
+    } finally {
+      plain.close();
+    }
+    await expectCode(shop.client(InventoryService, "inventory").reserveStock(reservation()), Code.PermissionDenied);
+  });
+
+  test("when cart (a real mesh identity, not in ReserveStock's callers) reserves stock, then PERMISSION_DENIED; the operator identity may release, as its contract says", async () => {
+    const cart = stubAs("cart");
+    try {
+      const refused = await expectCode(cart.reserveStock(reservation()), Code.PermissionDenied);
+      expect(refused.rawMessage).toBe("cart may not call this method");
+    } finally {
+      cart.close();
+    }
+    const operator = stubAs("operator");
+    try {
+      // An unknown reservation: the call got past the identity check to the handler.
+      await expectCode(operator.releaseReservation({ orderId: randomUUID(), reason: "operator check" }), Code.NotFound);
+    } finally {
+      operator.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import {
   acquireMeshSlot,
+  createMeshCa,
   currentTestNamespace,
   dropDatabase,
   ensureTestTopics,
@@ -12,6 +13,7 @@ import {
   spawnService,
   TEST_KAFKA_BROKERS,
   testDatabaseName,
+  type MeshCa,
   type SpawnedService,
 } from "@shopmesh/platform/testing";
 import { servicesByPort } from "@shopmesh/platform/topology";
@@ -27,6 +29,8 @@ export interface Mesh {
   databases: Record<string, string>;
   env: Record<string, string>;
   processes: Map<string, SpawnedService>;
+  /** With `meshTls`: the mesh CA that issued every service its certificate (tests issue more, e.g. `operator`). */
+  pki?: MeshCa;
   /** Starts (or restarts) one service with the mesh's environment plus `extra`. */
   start(name: string, extra?: Record<string, string>): Promise<SpawnedService>;
   stop(): Promise<void>;
@@ -40,7 +44,11 @@ export interface Mesh {
 export async function startMesh(
   names: string[],
   extra: Record<string, Record<string, string>> = {},
-  options: { /** Preload OpenTelemetry in every process, exporting to the local Jaeger. */ telemetry?: boolean } = {},
+  options: {
+    /** Preload OpenTelemetry in every process, exporting to the local Jaeger. */ telemetry?: boolean;
+    /** Mutual TLS between the services: a fresh mesh CA, a certificate per service (and for `operator`, in `mesh.pki`). */
+    meshTls?: boolean;
+  } = {},
 ): Promise<Mesh> {
   // One mesh at a time per run: two starting together on two cores time each other out. The
   // caller's beforeAll allows MESH_SLOT_TIMEOUT_MS for the wait and the start.
@@ -57,7 +65,7 @@ async function startMeshInSlot(
   releaseSlot: () => Promise<void>,
   names: string[],
   extra: Record<string, Record<string, string>>,
-  options: { telemetry?: boolean },
+  options: { telemetry?: boolean; meshTls?: boolean },
 ): Promise<Mesh> {
   const run = randomBytes(4).toString("hex");
   const ports: Record<string, number> = {};
@@ -78,10 +86,17 @@ async function startMeshInSlot(
   for (const [name, variable] of Object.entries(DATABASES)) if (databases[name]) env[variable] = databases[name]!;
   const processes = new Map<string, SpawnedService>();
 
+  const pki = options.meshTls ? createMeshCa(join(keyDir, "pki")) : undefined;
+  const meshEnvOf = (name: string): Record<string, string> => {
+    if (!pki) return {};
+    const files = pki.ensure(name, 3_600);
+    return { MESH_CA_FILE: files.caFile, MESH_CERT_FILE: files.certFile, MESH_KEY_FILE: files.keyFile };
+  };
+
   async function start(name: string, more: Record<string, string> = {}): Promise<SpawnedService> {
     const service = await spawnService(
       name,
-      { ...env, [PORT_ENV[name]!]: String(ports[name]), ...(extra[name] ?? {}), ...more },
+      { ...env, [PORT_ENV[name]!]: String(ports[name]), ...meshEnvOf(name), ...(extra[name] ?? {}), ...more },
       { portEnv: PORT_ENV[name]!, timeoutMs: 120_000, telemetry: options.telemetry ?? false },
     );
     processes.set(name, service);
@@ -89,6 +104,7 @@ async function startMeshInSlot(
   }
 
   const mesh: Mesh = {
+    ...(pki ? { pki } : {}),
     ports,
     databases,
     env,

@@ -159,7 +159,7 @@ describe("a service added to the topology, and nothing else", () => {
         MYSQL_HOST: "mysql",
         KAFKA_BROKERS: `kafka:${topology.infrastructure.kafka.port}`,
       });
-      expect(Object.keys(service["depends_on"]).sort()).toEqual(["catalog", "jaeger", "kafka", "kafka-topics", "mysql"]);
+      expect(Object.keys(service["depends_on"]).sort()).toEqual(["catalog", "jaeger", "kafka", "kafka-topics", "mysql", "secrets"]);
       expect(compose["services"]["envoy"]["depends_on"]).toHaveProperty(NAME);
     });
   });

@@ -56,10 +56,17 @@ export async function authorize(
   authorization: string | null,
   transport: Transport,
   verifier: TokenVerifier | undefined,
+  mesh: { identity: string | undefined; required: boolean } = { identity: undefined, required: false },
 ): Promise<Caller | undefined> {
   if (policy.auth === Auth.INTERNAL && transport !== "grpc") {
     // Internal methods are reachable only on the service network, never through the edge.
     throw new PermissionDeniedError("this method is internal");
+  }
+  if (policy.auth === Auth.INTERNAL && mesh.required) {
+    // With mutual TLS the caller is who its certificate says, and the contract names who may call.
+    if (!mesh.identity) throw new UnauthenticatedError("this method needs a mesh identity (a client certificate of the mesh CA)");
+    const callers = policy.callers ?? [];
+    if (callers.length > 0 && !callers.includes(mesh.identity)) throw new PermissionDeniedError(`${mesh.identity} may not call this method`);
   }
   const token = bearerToken(authorization);
   let caller: Caller | undefined;

@@ -29,6 +29,7 @@ import type { Logger } from "../logger.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { inboundScope } from "./context.js";
 import { grpcMethodDefinition, STATUS_DETAILS } from "./grpc-transport.js";
+import { meshChannelCredentials, type MeshTlsFiles } from "./mesh-tls.js";
 import { methodPolicy } from "./policy.js";
 import { grpcStatusName, rpcSpanName } from "../telemetry/schema.js";
 
@@ -52,6 +53,11 @@ export type GrpcClient<S extends DescService> = {
 export interface GrpcClientOptions {
   /** `host:port`, or `dns:///name:port` for round_robin over every address a (headless) name has. */
   address: string;
+  /**
+   * Mutual TLS: this side's certificate files, and the mesh identity the server must prove
+   * (its certificate's SPIFFE name), whatever address it is reached at.
+   */
+  meshTls?: MeshTlsFiles & { server: string };
   logger: Logger;
   metrics?: ServiceMetrics;
   /** Deadline when neither the call nor the inbound request sets one (default 2 s). */
@@ -118,7 +124,10 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
     "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     "grpc.enable_retries": 0,
   };
-  const client = new grpc.Client(options.address, grpc.credentials.createInsecure(), channelOptions);
+  const credentials = options.meshTls ? meshChannelCredentials(options.meshTls, options.meshTls.server) : grpc.credentials.createInsecure();
+  // The server's mesh name as TLS server name (SNI): an IP address may not be one (RFC 6066).
+  if (options.meshTls) channelOptions["grpc.ssl_target_name_override"] = options.meshTls.server;
+  const client = new grpc.Client(options.address, credentials, channelOptions);
   const target = service.typeName;
   const server = serverAttributes(options.address);
   const breaker = circuitBreaker(handleWhen(isTransient), {

@@ -2,7 +2,8 @@ import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { peerAddressKey, transportKey } from "./context.js";
+import { peerAddressKey, peerIdentityKey, transportKey } from "./context.js";
+import { meshIdentityOf } from "./mesh-tls.js";
 
 /**
  * grpc-js service definition derived from a protobuf-es service descriptor: the same
@@ -57,7 +58,10 @@ function handlerContext(
   // A ConnectError, as connect-node aborts with: work a handler gives up on this signal is a
   // cancellation (CANCELED), not an unexpected failure to log and answer INTERNAL.
   call.once("cancelled", () => requestSignal.abort(new ConnectError("cancelled by client", Code.Canceled)));
-  const values = createContextValues().set(transportKey, "grpc").set(peerAddressKey, peerHost(call.getPeer()));
+  const values = createContextValues()
+    .set(transportKey, "grpc")
+    .set(peerAddressKey, peerHost(call.getPeer()))
+    .set(peerIdentityKey, meshIdentityOf(call.getAuthContext().sslPeerCertificate));
   return createHandlerContext({
     service: method.parent,
     method,

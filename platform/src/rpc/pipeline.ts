@@ -7,7 +7,7 @@ import type { Logger } from "../logger.js";
 import { toConnectError } from "../errors.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { authorize, type TokenVerifier } from "./auth.js";
-import { callerKey, inboundScope, transportKey } from "./context.js";
+import { callerKey, inboundScope, peerIdentityKey, transportKey } from "./context.js";
 import { methodPolicy } from "./policy.js";
 import { ATTR_SHOPMESH_PROTOCOL, ATTR_SHOPMESH_SERVICE, grpcStatusName, rpcSpanName } from "../telemetry/schema.js";
 import type { RequestValidator } from "./validation.js";
@@ -30,6 +30,8 @@ export interface PipelineDeps {
   metrics: ServiceMetrics;
   /** Counts calls in flight so shutdown can wait for them. */
   inFlight: { enter(): void; leave(): void };
+  /** Internal methods need a caller's mesh identity (the server runs mutual TLS). */
+  requireMeshIdentity?: boolean;
 }
 
 const tracer = trace.getTracer("shopmesh.rpc");
@@ -85,7 +87,10 @@ function startServerSpan(method: DescMethod, ctx: HandlerContext, deps: Pipeline
 
 /** Who, then what: a caller who may not call the RPC learns nothing about its fields. */
 async function prelude(method: DescMethod, request: MessageShape<DescMethod["input"]>, ctx: HandlerContext, deps: PipelineDeps): Promise<void> {
-  const caller = await authorize(methodPolicy(method), ctx.requestHeader.get("authorization"), ctx.values.get(transportKey), deps.verifier);
+  const caller = await authorize(methodPolicy(method), ctx.requestHeader.get("authorization"), ctx.values.get(transportKey), deps.verifier, {
+    identity: ctx.values.get(peerIdentityKey),
+    required: deps.requireMeshIdentity ?? false,
+  });
   ctx.values.set(callerKey, caller);
   deps.validator.validate(method.input, request);
 }

@@ -10,9 +10,11 @@ export interface MethodPolicy {
   readonly rateLimit: string;
   readonly idempotent: boolean;
   readonly timeoutMs: number;
+  /** With AUTH_INTERNAL: the mesh identities that may call; empty means any. */
+  readonly callers?: readonly string[];
 }
 
-const INTERNAL_DEFAULT: MethodPolicy = { auth: Auth.INTERNAL, roles: [], rateLimit: "", idempotent: false, timeoutMs: 0 };
+const INTERNAL_DEFAULT: MethodPolicy = { auth: Auth.INTERNAL, roles: [], rateLimit: "", idempotent: false, timeoutMs: 0, callers: [] };
 
 const cache = new WeakMap<DescMethod, MethodPolicy>();
 

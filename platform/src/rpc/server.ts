@@ -9,6 +9,7 @@ import { createServiceMetrics, type ServiceMetrics } from "../metrics.js";
 import type { TokenVerifier } from "./auth.js";
 import { grpcHandlers, grpcServiceDefinition } from "./grpc-transport.js";
 import { peerAddressKey } from "./context.js";
+import { meshServerCredentials, type MeshTlsFiles } from "./mesh-tls.js";
 import { wrapServiceImpl } from "./pipeline.js";
 import { createHealthService } from "./health.js";
 import { addReflectionToServer, createReflection } from "./reflection.js";
@@ -62,6 +63,12 @@ export interface RpcServerOptions {
   metrics?: ServiceMetrics;
   /** How long a new connection may stay silent before it is closed (default 10 s). */
   firstByteTimeoutMs?: number;
+  /**
+   * Mutual TLS on the gRPC side: every HTTP/2 caller must present a certificate of the mesh
+   * CA, internal methods check its name against the contract's callers, and plaintext HTTP/2
+   * is refused. HTTP/1.1 (Connect and gRPC-Web from the edge, /metrics, health) stays plain.
+   */
+  meshTls?: MeshTlsFiles;
 }
 
 export interface RpcServer {
@@ -75,6 +82,8 @@ export interface RpcServer {
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+/** The first byte of a TLS record carrying a handshake (a ClientHello opens every TLS connection). */
+const TLS_HANDSHAKE = 0x16;
 
 /**
  * Serves each registered implementation over two transports on one port:
@@ -103,7 +112,15 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const validator = createRequestValidator();
   const wrapped = options.services.map(({ service, impl }) => ({
     service,
-    impl: wrapServiceImpl(service, impl, { serviceName: options.name, logger, validator, verifier: options.verifier, metrics, inFlight }),
+    impl: wrapServiceImpl(service, impl, {
+      serviceName: options.name,
+      logger,
+      validator,
+      verifier: options.verifier,
+      metrics,
+      inFlight,
+      requireMeshIdentity: options.meshTls !== undefined,
+    }),
   }));
 
   // gRPC side
@@ -121,6 +138,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   health.addToServer(grpcServer, shutdownController.signal);
   addReflectionToServer(grpcServer, createReflection(wrapped.map(({ service }) => service)));
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const tlsInjector = options.meshTls ? grpcServer.createConnectionInjector(meshServerCredentials(options.meshTls)) : undefined;
 
   // HTTP/1.1 side
   let ready = false;
@@ -184,7 +202,15 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       socket.pause();
       socket.unshift(first);
       const probe = first.subarray(0, Math.min(first.length, H2_PREFACE.length));
-      if (probe.equals(H2_PREFACE.subarray(0, probe.length)) && probe.length >= 3) {
+      const h2 = probe.equals(H2_PREFACE.subarray(0, probe.length)) && probe.length >= 3;
+      if (first[0] === TLS_HANDSHAKE && tlsInjector) {
+        tlsInjector.injectConnection(socket);
+      } else if (h2 && tlsInjector) {
+        // With mesh TLS, an HTTP/2 caller without a certificate gets no stream at all.
+        logger.debug({ peer: socket.remoteAddress }, "plaintext HTTP/2 refused: the mesh requires mutual TLS");
+        socket.destroy();
+        return;
+      } else if (h2) {
         injector.injectConnection(socket);
       } else {
         httpServer.emit("connection", socket);

@@ -152,3 +152,4 @@ export async function expectCode(call: Promise<unknown>, code: Code): Promise<Co
   if (failure.code !== code) throw new Error(`expected ${Code[code]}, got ${Code[failure.code]}: ${failure.rawMessage}`);
   return failure;
 }
+export * from "../mesh-pki.js";

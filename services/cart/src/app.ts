@@ -1,4 +1,4 @@
-import { createJwtVerifier, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createJwtVerifier, type Logger, type RpcServer, type TokenVerifier, meshTlsFiles } from "@shopmesh/platform";
 import { createRedis, waitForRedis } from "@shopmesh/platform/redis";
 import { createCatalogClient } from "./clients/catalog.js";
 import { createInventoryClient } from "./clients/inventory.js";
@@ -28,10 +28,13 @@ export async function buildCart(config: CartConfig, logger: Logger, overrides: C
     breakerThreshold: config.BREAKER_THRESHOLD,
     breakerHalfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS,
   };
-  const catalog = createCatalogClient({ ...downstream, address: config.CATALOG_ADDR });
-  const inventory = createInventoryClient({ ...downstream, address: config.INVENTORY_ADDR });
+  const meshTls = meshTlsFiles(config);
+  const asCaller = (server: string) => (meshTls ? { meshTls: { ...meshTls, server } } : {});
+  const catalog = createCatalogClient({ ...downstream, ...asCaller("catalog"), address: config.CATALOG_ADDR });
+  const inventory = createInventoryClient({ ...downstream, ...asCaller("inventory"), address: config.INVENTORY_ADDR });
 
   const server = createCartServer({
+    meshTls,
     redis,
     carts: createCartStore(redis, logger, { ttlSeconds: config.CART_TTL_SECONDS, maxLines: config.CART_MAX_LINES }),
     catalog,

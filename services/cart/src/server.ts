@@ -1,9 +1,11 @@
 import { CartService } from "@shopmesh/gen/shopmesh/cart/v1/cart_pb.js";
-import { createRpcServer, registration, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRpcServer, registration, type RpcServer, type TokenVerifier, type MeshTlsFiles } from "@shopmesh/platform";
 import { pingRedis, type Redis } from "@shopmesh/platform/redis";
 import { createCartService, type CartDeps } from "./handlers/cart-service.js";
 
 export interface CartServerDeps extends CartDeps {
+  /** Mutual TLS on the gRPC side (mesh identities); absent: plaintext HTTP/2 (tests). */
+  meshTls?: MeshTlsFiles | undefined;
   redis: Redis;
   verifier: TokenVerifier;
 }
@@ -15,6 +17,7 @@ export interface CartServerDeps extends CartDeps {
  */
 export function createCartServer(deps: CartServerDeps): RpcServer {
   return createRpcServer({
+    meshTls: deps.meshTls,
     name: "cart",
     logger: deps.logger,
     services: [registration(CartService, createCartService(deps))],

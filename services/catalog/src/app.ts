@@ -1,5 +1,14 @@
 import { fileURLToPath } from "node:url";
-import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import {
+  consumerGroup,
+  createJwtVerifier,
+  TOPICS,
+  type Logger,
+  type ReadinessCheck,
+  type RpcServer,
+  type TokenVerifier,
+  meshTlsFiles,
+} from "@shopmesh/platform";
 import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import { createRedis, waitForRedis } from "@shopmesh/platform/redis";
 import type { CatalogConfig } from "./config.js";
@@ -58,6 +67,7 @@ export async function buildCatalog(config: CatalogConfig, logger: Logger, overri
   });
   await events.start();
   const server = createCatalogServer({
+    meshTls: meshTlsFiles(config),
     pool,
     redis,
     products: overrides.decorateProducts ? overrides.decorateProducts(products) : products,

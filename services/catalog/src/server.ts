@@ -9,6 +9,7 @@ import {
   type RpcServer,
   type ServiceMetrics,
   type TokenVerifier,
+  type MeshTlsFiles,
 } from "@shopmesh/platform";
 import { pingMysql } from "@shopmesh/platform/data";
 import { type Redis } from "@shopmesh/platform/redis";
@@ -17,6 +18,8 @@ import { createCatalogService, type CatalogDeps } from "./handlers/catalog-servi
 import { createProductWrites, type ProductWritesDeps } from "./products.js";
 
 export interface CatalogServerDeps extends Omit<CatalogDeps, "cache" | "searchRequests" | "writes">, Omit<ProductWritesDeps, "cache"> {
+  /** Mutual TLS on the gRPC side (mesh identities); absent: plaintext HTTP/2 (tests). */
+  meshTls?: MeshTlsFiles | undefined;
   redis: Redis;
   verifier: TokenVerifier;
   productCacheTtlSeconds: number;
@@ -41,6 +44,7 @@ export function createCatalogServer(deps: CatalogServerDeps): RpcServer {
   const { name, help, labelNames } = METRICS.searchRequests;
   const searchRequests = new Counter({ name, help, labelNames, registers: [metrics.registry] });
   return createRpcServer({
+    meshTls: deps.meshTls,
     name: "catalog",
     logger: deps.logger,
     metrics,

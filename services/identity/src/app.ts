@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { type Logger, type RpcServer } from "@shopmesh/platform";
+import { type Logger, type RpcServer, meshTlsFiles } from "@shopmesh/platform";
 import { openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import { createRedis, waitForRedis } from "@shopmesh/platform/redis";
 import { fileURLToPath } from "node:url";
@@ -60,6 +60,7 @@ export async function buildIdentity(config: IdentityConfig, logger: Logger): Pro
   await ensureAdmin(users, pool, config.IDENTITY_ADMIN_EMAIL, config.IDENTITY_ADMIN_PASSWORD, logger);
 
   const server = createIdentityServer({
+    meshTls: meshTlsFiles(config),
     pool,
     redis,
     users,

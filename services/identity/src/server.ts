@@ -1,5 +1,5 @@
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
-import { createJwtVerifier, createRpcServer, registration, type ReadinessCheck, type RpcServer } from "@shopmesh/platform";
+import { createJwtVerifier, createRpcServer, registration, type ReadinessCheck, type RpcServer, type MeshTlsFiles } from "@shopmesh/platform";
 import { pingMysql } from "@shopmesh/platform/data";
 import { pingRedis, type Redis } from "@shopmesh/platform/redis";
 import type { JSONWebKeySet } from "jose";
@@ -7,6 +7,8 @@ import { createAccounts, type AccountsDeps } from "./accounts.js";
 import { createIdentityService } from "./handlers/identity-service.js";
 
 export interface IdentityServerDeps extends AccountsDeps {
+  /** Mutual TLS on the gRPC side (mesh identities); absent: plaintext HTTP/2 (tests). */
+  meshTls?: MeshTlsFiles | undefined;
   redis: Redis;
   jwks: JSONWebKeySet;
   tokenIssuer: string;
@@ -20,6 +22,7 @@ export const JWKS_PATH = "/.well-known/jwks.json";
 export function createIdentityServer(deps: IdentityServerDeps): RpcServer {
   const jwksBody = JSON.stringify(deps.jwks);
   return createRpcServer({
+    meshTls: deps.meshTls,
     name: "identity",
     logger: deps.logger,
     services: [registration(IdentityService, createIdentityService({ accounts: createAccounts(deps) }))],

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier, meshTlsFiles } from "@shopmesh/platform";
 import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import type { InventoryConfig } from "./config.js";
 import { orderEventHandlers } from "./events/order-events.js";
@@ -59,7 +59,14 @@ export async function buildInventory(config: InventoryConfig, logger: Logger, ov
   await consumer.start();
 
   const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
-  const server = createInventoryServer({ pool, inventory, logger, verifier, extraReadiness: [publishing.readiness, consumer.readiness] });
+  const server = createInventoryServer({
+    meshTls: meshTlsFiles(config),
+    pool,
+    inventory,
+    logger,
+    verifier,
+    extraReadiness: [publishing.readiness, consumer.readiness],
+  });
   return {
     server,
     inventory,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier, meshTlsFiles } from "@shopmesh/platform";
 import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import { createSmtpEmailProvider } from "./channels/email.js";
 import type { ChannelProvider } from "./channels/provider.js";
@@ -101,6 +101,7 @@ export async function buildNotification(config: NotificationConfig, logger: Logg
 
   const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
   const server = createNotificationServer({
+    meshTls: meshTlsFiles(config),
     pool,
     notifications,
     templates,

@@ -1,5 +1,14 @@
 import { fileURLToPath } from "node:url";
-import { consumerGroup, createJwtVerifier, createServiceMetrics, TOPICS, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import {
+  consumerGroup,
+  createJwtVerifier,
+  createServiceMetrics,
+  TOPICS,
+  type Logger,
+  type RpcServer,
+  type TokenVerifier,
+  meshTlsFiles,
+} from "@shopmesh/platform";
 import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import { createRedis, pingRedis } from "@shopmesh/platform/redis";
 import { closeDownstreams, createDownstreams } from "./clients/downstreams.js";
@@ -37,6 +46,7 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
     { identity: config.IDENTITY_ADDR, cart: config.CART_ADDR, inventory: config.INVENTORY_ADDR, payment: config.PAYMENT_ADDR },
     logger,
     metrics,
+    meshTlsFiles(config),
   );
   const onOutboxWrite = () => relay.nudge();
 
@@ -76,6 +86,7 @@ export async function buildOrder(config: OrderConfig, logger: Logger, overrides:
     onOutboxWrite,
   });
   const server = createOrderServer({
+    meshTls: meshTlsFiles(config),
     pool,
     orders,
     useCases,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { consumerGroup, createJwtVerifier, TOPICS, type Logger, type RpcServer, type TokenVerifier, meshTlsFiles } from "@shopmesh/platform";
 import { createEventConsumer, openServiceDatabase, startEventPublishing } from "@shopmesh/platform/data";
 import { createProviderClient } from "./clients/provider.js";
 import type { PaymentConfig } from "./config.js";
@@ -56,6 +56,7 @@ export async function buildPayment(config: PaymentConfig, logger: Logger, overri
 
   const verifier = overrides.verifier ?? createJwtVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(config.JWKS_URL) });
   const server = createPaymentServer({
+    meshTls: meshTlsFiles(config),
     pool,
     payments,
     store,

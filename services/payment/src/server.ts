@@ -1,5 +1,5 @@
 import { PaymentService } from "@shopmesh/gen/shopmesh/payment/v1/payment_pb.js";
-import { createRpcServer, registration, type Logger, type ReadinessCheck, type RpcServer, type TokenVerifier } from "@shopmesh/platform";
+import { createRpcServer, registration, type Logger, type ReadinessCheck, type RpcServer, type TokenVerifier, type MeshTlsFiles } from "@shopmesh/platform";
 import { pingMysql, type Pool } from "@shopmesh/platform/data";
 import { createPaymentService } from "./handlers/payment-service.js";
 import type { Payments } from "./payments.js";
@@ -7,6 +7,8 @@ import type { PaymentStore } from "./store/payments.js";
 import { providerWebhookRoute } from "./webhooks/provider-webhook.js";
 
 export interface PaymentServerDeps {
+  /** Mutual TLS on the gRPC side (mesh identities); absent: plaintext HTTP/2 (tests). */
+  meshTls?: MeshTlsFiles | undefined;
   pool: Pool;
   payments: Payments;
   store: PaymentStore;
@@ -20,6 +22,7 @@ export interface PaymentServerDeps {
 /** The payment service's routes: the RPCs, and the provider's webhook over plain HTTP. */
 export function createPaymentServer(deps: PaymentServerDeps): RpcServer {
   return createRpcServer({
+    meshTls: deps.meshTls,
     name: "payment",
     logger: deps.logger,
     services: [registration(PaymentService, createPaymentService({ payments: deps.payments, store: deps.store }))],

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { type Logger, type RpcServer } from "@shopmesh/platform";
+import { type Logger, type RpcServer, meshTlsFiles } from "@shopmesh/platform";
 import { createRedis, waitForRedis } from "@shopmesh/platform/redis";
 import type { RatelimitConfig } from "./config.js";
 import { parseLimits, type Limits } from "./domain/limits.js";
@@ -33,6 +33,12 @@ export async function buildRatelimit(config: RatelimitConfig, logger: Logger): P
   const redis = createRedis(config.REDIS_URL, logger, { name: "ratelimit", keyPrefix: config.REDIS_KEY_PREFIX });
   await waitForRedis(redis);
   logger.info({ classes: [...limits.values()].map((limit) => limit.description), failureMode: config.RATELIMIT_FAILURE_MODE }, "limits loaded");
-  const server = createRatelimitServer({ limits, buckets: createTokenBuckets(redis), failureMode: config.RATELIMIT_FAILURE_MODE, logger });
+  const server = createRatelimitServer({
+    meshTls: meshTlsFiles(config),
+    limits,
+    buckets: createTokenBuckets(redis),
+    failureMode: config.RATELIMIT_FAILURE_MODE,
+    logger,
+  });
   return { server, closers: [{ name: "redis", close: () => redis.quit() }] };
 }

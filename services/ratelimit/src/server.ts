@@ -1,10 +1,12 @@
 import { RateLimitService } from "@shopmesh/gen/envoy/service/ratelimit/v3/rls_pb.js";
-import { Counter, createRpcServer, createServiceMetrics, METRICS, registration, type Logger, type RpcServer } from "@shopmesh/platform";
+import { Counter, createRpcServer, createServiceMetrics, METRICS, registration, type Logger, type RpcServer, type MeshTlsFiles } from "@shopmesh/platform";
 import type { Limits } from "./domain/limits.js";
 import { createRatelimitService, type FailureMode } from "./handlers/ratelimit-service.js";
 import type { TokenBuckets } from "./store/token-bucket.js";
 
 export interface RatelimitServerDeps {
+  /** Mutual TLS on the gRPC side (mesh identities); absent: plaintext HTTP/2 (tests). */
+  meshTls?: MeshTlsFiles | undefined;
   limits: Limits;
   buckets: TokenBuckets;
   failureMode: FailureMode;
@@ -20,6 +22,7 @@ export function createRatelimitServer(deps: RatelimitServerDeps): RpcServer {
   const { name, help, labelNames } = METRICS.ratelimitDecisions;
   const decisions = new Counter({ name, help, labelNames, registers: [metrics.registry] });
   return createRpcServer({
+    meshTls: deps.meshTls,
     name: "ratelimit",
     logger: deps.logger,
     metrics,

@@ -44,6 +44,9 @@ async function main(): Promise<number> {
       if (override) ports.set(variable, Number(override));
     }
     const local = variants(services, { ...settings, ports }).find((variant) => variant.file === "envoy.yaml")!;
+    // Mutual TLS to the services when this environment names Envoy's mesh certificate.
+    const [caFile, certFile, keyFile] = ["MESH_CA_FILE", "MESH_CERT_FILE", "MESH_KEY_FILE"].map((variable) => process.env[variable]);
+    if (caFile && certFile && keyFile) local.options = { ...local.options, meshTls: { caFile, certFile, keyFile } };
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, renderVariant(local));
     return 0;

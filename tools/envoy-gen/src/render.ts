@@ -33,6 +33,11 @@ export interface EnvoyConfigOptions {
   localRateLimit?: { maxTokens: number; tokensPerFill: number; fillIntervalSeconds: number };
   /** Largest request body the edge accepts (default 1 MiB); larger ones get 413. */
   maxRequestBytes?: number;
+  /**
+   * Mutual TLS to the services' gRPC side: Envoy's own certificate and key, and the mesh CA.
+   * Each upstream must present its own mesh identity (spiffe://shopmesh.local/service/<name>).
+   */
+  meshTls?: { caFile: string; certFile: string; keyFile: string };
   /** Route timeout for unary RPCs whose rule sets no `timeout_ms`. */
   defaultTimeoutMs?: number;
   healthCheckIntervalSeconds?: number;
@@ -132,11 +137,35 @@ const OUTLIER_DETECTION: Json = {
   max_ejection_percent: 50,
 };
 
+const MESH_TRUST_DOMAIN = "shopmesh.local";
+
+/** With mesh TLS: Envoy presents its certificate and accepts only `upstream`'s, on HTTP/2 (gRPC) clusters. */
+function meshTransport(options: EnvoyConfigOptions, upstream: string): { [key: string]: Json } {
+  if (!options.meshTls) return {};
+  const { caFile, certFile, keyFile } = options.meshTls;
+  return {
+    transport_socket: {
+      name: "envoy.transport_sockets.tls",
+      typed_config: typed("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", {
+        common_tls_context: {
+          alpn_protocols: ["h2"],
+          tls_certificates: [{ certificate_chain: { filename: certFile }, private_key: { filename: keyFile } }],
+          validation_context: {
+            trusted_ca: { filename: caFile },
+            match_typed_subject_alt_names: [{ san_type: "URI", matcher: { exact: `spiffe://${MESH_TRUST_DOMAIN}/service/${upstream}` } }],
+          },
+        },
+      }),
+    },
+  };
+}
+
 /** Two clusters per deployable on the same address: HTTP/2 reaches grpc-js, HTTP/1.1 reaches connect-node. */
 function serviceClusters(options: EnvoyConfigOptions, service: EdgeService): Json[] {
   const address = upstreamOf(options, service.upstream);
   return [
     cluster(grpcCluster(service.upstream), address, "http2", {
+      ...meshTransport(options, service.upstream),
       health_checks: healthCheck(options, { grpc_health_check: { service_name: service.typeName } }),
       outlier_detection: OUTLIER_DETECTION,
     }),
@@ -481,6 +510,7 @@ export function renderEnvoyConfig(options: EnvoyConfigOptions): { [key: string]:
   }
   clusters.push(
     cluster("ratelimit", upstreamOf(options, "ratelimit"), "http2", {
+      ...meshTransport(options, "ratelimit"),
       health_checks: healthCheck(options, { grpc_health_check: { service_name: "envoy.service.ratelimit.v3.RateLimitService" } }),
       outlier_detection: OUTLIER_DETECTION,
     }),

@@ -8,12 +8,13 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { CatalogService } from "@shopmesh/gen/shopmesh/catalog/v1/catalog_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
 import { InventoryService } from "@shopmesh/gen/shopmesh/inventory/v1/inventory_pb.js";
-import { createGrpcClient, createLogger, devDefault, loadConfig, runMain, serviceAddress } from "@shopmesh/platform";
+import { createGrpcClient, createLogger, devDefault, loadConfig, meshTlsConfig, meshTlsFiles, runMain, serviceAddress } from "@shopmesh/platform";
 import { z } from "zod";
 import { DEMO_CATALOG_SIZE, demoCatalog } from "./demo-catalog.js";
 import { seedDemoCatalog } from "./seed.js";
 
 const seedConfigShape = {
+  ...meshTlsConfig,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
   IDENTITY_ADDR: serviceAddress("identity"),
   CATALOG_ADDR: serviceAddress("catalog"),
@@ -27,11 +28,14 @@ const seedConfigShape = {
 runMain(async () => {
   const started = performance.now();
   const config = loadConfig(seedConfigShape);
+  // With mesh TLS the seed calls as the operator identity.
+  const meshTls = meshTlsFiles(config);
+  const asOperator = (server: string) => (meshTls ? { meshTls: { ...meshTls, server } } : {});
   const logger = createLogger({ service: "catalog-seed", level: config.LOG_LEVEL });
   const options = { logger, defaultTimeoutMs: 10_000, maxConcurrent: 64 };
-  const identity = createGrpcClient(IdentityService, { ...options, address: config.IDENTITY_ADDR });
-  const catalog = createGrpcClient(CatalogService, { ...options, address: config.CATALOG_ADDR });
-  const inventory = createGrpcClient(InventoryService, { ...options, address: config.INVENTORY_ADDR, maxRetries: 1 });
+  const identity = createGrpcClient(IdentityService, { ...asOperator("identity"), ...options, address: config.IDENTITY_ADDR });
+  const catalog = createGrpcClient(CatalogService, { ...asOperator("catalog"), ...options, address: config.CATALOG_ADDR });
+  const inventory = createGrpcClient(InventoryService, { ...asOperator("inventory"), ...options, address: config.INVENTORY_ADDR, maxRetries: 1 });
   try {
     const login = await identity.login({ email: config.IDENTITY_ADMIN_EMAIL, password: config.IDENTITY_ADMIN_PASSWORD });
     const adminToken = login.tokens!.accessToken;

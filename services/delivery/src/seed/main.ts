@@ -6,7 +6,7 @@
  */
 import { DeliveryService } from "@shopmesh/gen/shopmesh/delivery/v1/delivery_pb.js";
 import { IdentityService } from "@shopmesh/gen/shopmesh/identity/v1/identity_pb.js";
-import { createGrpcClient, createLogger, devDefault, loadConfig, runMain, serviceAddress } from "@shopmesh/platform";
+import { createGrpcClient, createLogger, devDefault, loadConfig, meshTlsConfig, meshTlsFiles, runMain, serviceAddress } from "@shopmesh/platform";
 
 /** Berlin is split between a bike courier and a cargo firm; one nationwide carrier catches every other postal code. */
 export const DEMO_PARTNERS = [
@@ -67,6 +67,7 @@ export const DEMO_PARTNERS = [
 ];
 
 const seedConfigShape = {
+  ...meshTlsConfig,
   IDENTITY_ADDR: serviceAddress("identity"),
   DELIVERY_ADDR: serviceAddress("delivery"),
   IDENTITY_ADMIN_EMAIL: devDefault("admin@shopmesh.local"),
@@ -75,9 +76,12 @@ const seedConfigShape = {
 
 runMain(async () => {
   const config = loadConfig(seedConfigShape);
+  // With mesh TLS the seed calls as the operator identity.
+  const meshTls = meshTlsFiles(config);
+  const asOperator = (server: string) => (meshTls ? { meshTls: { ...meshTls, server } } : {});
   const logger = createLogger({ service: "delivery-seed", level: "warn" });
-  const identity = createGrpcClient(IdentityService, { address: config.IDENTITY_ADDR, logger, defaultTimeoutMs: 10_000 });
-  const delivery = createGrpcClient(DeliveryService, { address: config.DELIVERY_ADDR, logger, defaultTimeoutMs: 10_000 });
+  const identity = createGrpcClient(IdentityService, { ...asOperator("identity"), address: config.IDENTITY_ADDR, logger, defaultTimeoutMs: 10_000 });
+  const delivery = createGrpcClient(DeliveryService, { ...asOperator("delivery"), address: config.DELIVERY_ADDR, logger, defaultTimeoutMs: 10_000 });
   try {
     const { tokens } = await identity.login({ email: config.IDENTITY_ADMIN_EMAIL, password: config.IDENTITY_ADMIN_PASSWORD });
     const headers = { authorization: `Bearer ${tokens!.accessToken}` };

@@ -68,6 +68,16 @@ export declare type Rule = Message<"shopmesh.policy.v1.Rule"> & {
    * @generated from field: uint32 timeout_ms = 5;
    */
   timeoutMs: number;
+
+  /**
+   * With AUTH_INTERNAL: the mesh identities that may call the RPC, by name ("order",
+   * "envoy", "operator"), read from the caller's certificate
+   * (spiffe://shopmesh.local/service/<name>) when the mesh runs mutual TLS. Empty means any
+   * mesh identity.
+   *
+   * @generated from field: repeated string callers = 6;
+   */
+  callers: string[];
 };
 
 /**
