@@ -1,5 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createMeshCa } from "@shopmesh/platform/pki";
 import { BIN, ROOT, run } from "./tools.js";
 
 const ENVOY = join(BIN, "envoy");
@@ -13,4 +15,24 @@ describe.each(["envoy/envoy.k8s.yaml", "envoy/envoy.compose.yaml", "k8s/base/edg
     expect(result.stdout + result.stderr).toContain("OK");
     expect(result.status).toBe(0);
   });
+});
+
+test("the local edge with mesh TLS to the services (npm start's) is accepted by envoy --mode validate", () => {
+  const dir = mkdtempSync(join(tmpdir(), "envoy-mesh-"));
+  try {
+    const envoyFiles = createMeshCa(dir).issue("envoy");
+    const file = join(dir, "envoy.yaml");
+    const rendered = run(process.execPath, [join(ROOT, "tools/envoy-gen/dist/main.js"), "--local", file], {
+      env: { MESH_CA_FILE: envoyFiles.caFile, MESH_CERT_FILE: envoyFiles.certFile, MESH_KEY_FILE: envoyFiles.keyFile },
+    });
+    expect(rendered.status).toBe(0);
+    const config = readFileSync(file, "utf8");
+    expect(config).toContain("spiffe://shopmesh.local/service/inventory");
+    expect(config).toContain("spiffe://shopmesh.local/service/ratelimit");
+    const result = run(ENVOY, ["--mode", "validate", "-c", file, "-l", "error"], { timeoutMs: 120_000 });
+    expect(result.stdout + result.stderr).toContain("OK");
+    expect(result.status).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

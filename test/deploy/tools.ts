@@ -20,14 +20,14 @@ export interface RunResult {
 }
 
 /** Runs a command to completion; never throws, so a test can assert on the output it failed with. */
-export function run(command: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): RunResult {
+export function run(command: string, args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): RunResult {
   const result = spawnSync(command, args, {
     cwd: ROOT,
     encoding: "utf8",
     input: options.input,
     timeout: options.timeoutMs ?? 120_000,
     maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env, PATH: `${BIN}:${process.env["PATH"] ?? ""}` },
+    env: { ...process.env, ...options.env, PATH: `${BIN}:${process.env["PATH"] ?? ""}` },
   });
   return { status: result.status ?? 1, stdout: result.stdout ?? "", stderr: (result.stderr ?? "") + (result.error ? String(result.error) : "") };
 }
