@@ -851,17 +851,24 @@ async function checkoutScenarios({ mesh, adminToken, newProduct, meshEnv, servic
   };
 
   progress("step 4-: what one PlaceOrder costs, read from its Jaeger trace (RPC hops, SQL statements)");
-  results.placeOrderCost = await placeOrderCost(withCustomer, pick, key);
-  const cost = results.placeOrderCost;
-  const sql = total(cost.sqlStatements);
-  target(
-    "PlaceOrder: RPC hops and SQL statements (one traced checkout)",
-    `${cost.rpcHops} hops, ${sql} SQL (${Object.entries(cost.sqlStatements)
-      .map(([name, count]) => `${name} ${count}`)
-      .join(", ")})`,
-    `fewer than before the saga step: ${PLACE_ORDER_BEFORE.rpcHops} hops, ${PLACE_ORDER_BEFORE.sqlStatements} SQL`,
-    cost.rpcHops < PLACE_ORDER_BEFORE.rpcHops && sql < PLACE_ORDER_BEFORE.sqlStatements,
-  );
+  const costGoal = `fewer than before the saga step: ${PLACE_ORDER_BEFORE.rpcHops} hops, ${PLACE_ORDER_BEFORE.sqlStatements} SQL`;
+  try {
+    results.placeOrderCost = await placeOrderCost(withCustomer, pick, key);
+    const cost = results.placeOrderCost;
+    const sql = total(cost.sqlStatements);
+    target(
+      "PlaceOrder: RPC hops and SQL statements (one traced checkout)",
+      `${cost.rpcHops} hops, ${sql} SQL (${Object.entries(cost.sqlStatements)
+        .map(([name, count]) => `${name} ${count}`)
+        .join(", ")})`,
+      costGoal,
+      cost.rpcHops < PLACE_ORDER_BEFORE.rpcHops && sql < PLACE_ORDER_BEFORE.sqlStatements,
+    );
+  } catch (err) {
+    // A diagnostic count: a slow Jaeger must not cost the whole run its load figures.
+    progress(`  PlaceOrder cost not measured: ${err.message}`);
+    target("PlaceOrder: RPC hops and SQL statements (one traced checkout)", `not measured (${err.message})`, costGoal, false);
+  }
 
   const windowStart = await dbNow();
   const addRate = 40;
@@ -1010,7 +1017,7 @@ async function placeOrderCost(withCustomer, pick, key) {
   });
   // Spans come in batches: the count is final when two reads a second apart agree.
   let last;
-  for (const deadline = performance.now() + 30_000; performance.now() < deadline;) {
+  for (const deadline = performance.now() + 90_000; performance.now() < deadline;) {
     await new Promise((resolveWait) => setTimeout(resolveWait, 1_000));
     const trace = await fetchTrace(traceId);
     if (!trace) continue;
@@ -1023,7 +1030,7 @@ async function placeOrderCost(withCustomer, pick, key) {
     if (last && JSON.stringify(last) === JSON.stringify(cost)) return cost;
     last = cost;
   }
-  throw new Error(`the PlaceOrder trace ${traceId} did not settle in Jaeger within 30 s`);
+  throw new Error(`the PlaceOrder trace ${traceId} did not settle in Jaeger within 90 s (last count: ${JSON.stringify(last ?? "none")})`);
 }
 
 /**
