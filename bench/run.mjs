@@ -25,6 +25,7 @@ import {
   requestCost,
   spanIndex,
   total,
+  tracedLaunch,
   dropDatabase,
   ensureTestTopics,
   freePort,
@@ -34,7 +35,7 @@ import {
   TEST_MYSQL,
   TEST_OPENSEARCH_URL,
 } from "@shopmesh/platform/testing";
-import { meshChannelCredentials } from "@shopmesh/platform";
+import { meshChannelCredentials, meshNameOf, meshTlsEnv } from "@shopmesh/platform";
 import { createMeshCa } from "@shopmesh/platform/pki";
 import { localAddress, servicesByPort } from "@shopmesh/platform/topology";
 import mysql from "mysql2/promise";
@@ -79,17 +80,8 @@ const OTLP_HTTP_ENDPOINT = `http://${localAddress("otlpHttp")}`;
  * A service with tracing on, as `npm start` runs it, but recording only the traces a caller
  * marks sampled (ratio 0 for new ones): the load runs untraced, the one traced checkout is whole.
  */
-const traced = (name) => ({
-  env: {
-    OTEL_SDK_DISABLED: "false",
-    OTEL_SERVICE_NAME: name,
-    OTEL_BSP_SCHEDULE_DELAY: "500",
-    OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_HTTP_ENDPOINT,
-    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
-    OTEL_TRACES_SAMPLER_ARG: "0",
-  },
-  nodeArgs: ["--import", "@shopmesh/platform/telemetry"],
-});
+const traced = (name) =>
+  tracedLaunch(name, { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_HTTP_ENDPOINT, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" });
 /** What one PlaceOrder cost before the saga step of issue 13 (commit eb9e419, counted from its trace the same way). */
 const PLACE_ORDER_BEFORE = { rpcHops: 8, sqlStatements: 27 };
 const RELAY_POLL_INTERVAL_MS = 200; // the platform's default (platform/src/kafka/outbox.ts)
@@ -340,7 +332,7 @@ async function main() {
   const catalogTlsFiles = pki.ensure("catalog", 3_600);
   const catalogTls = await service("catalog", {
     label: "catalog (mTLS)",
-    env: { CATALOG_PORT: "0", MESH_CA_FILE: catalogTlsFiles.caFile, MESH_CERT_FILE: catalogTlsFiles.certFile, MESH_KEY_FILE: catalogTlsFiles.keyFile },
+    env: { CATALOG_PORT: "0", ...meshTlsEnv(catalogTlsFiles) },
   });
   const benchIdentity = pki.ensure("operator", 3_600);
 
@@ -367,8 +359,9 @@ async function main() {
       name: "catalog mTLS",
       pids: [[catalogTls.name, catalogTls.pid]],
       client: grpcUnary(`127.0.0.1:${catalogTls.port}`, getProduct, request, {
-        credentials: meshChannelCredentials(benchIdentity, "catalog"),
-        channelOptions: { "grpc.ssl_target_name_override": "catalog" },
+        // As a service's stub does: the catalog's mesh name checked, and sent as the TLS server name.
+        credentials: meshChannelCredentials(benchIdentity, meshNameOf(getProduct.parent)),
+        channelOptions: { "grpc.ssl_target_name_override": meshNameOf(getProduct.parent) },
       }),
     },
   ];

@@ -134,6 +134,8 @@ async function ensureMeshCertificates(services) {
 /** The mesh TLS variables of identity `name` (none when SHOPMESH_MESH_TLS=off). */
 function meshEnv(name) {
   if (process.env.SHOPMESH_MESH_TLS === "off") return {};
+  // Written out, not imported: `npm run seed` uses it without a build step of its own.
+  // The file names are createMeshCa's (<name>.crt/.key beside ca.crt).
   return { MESH_CA_FILE: join(PKI, "ca.crt"), MESH_CERT_FILE: join(PKI, `${name}.crt`), MESH_KEY_FILE: join(PKI, `${name}.key`) };
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { meshTlsEnv } from "@shopmesh/platform";
 import { createMeshCa } from "@shopmesh/platform/pki";
 import { BIN, ROOT, run } from "./tools.js";
 
@@ -23,7 +24,7 @@ test("the local edge with mesh TLS to the services (npm start's) is accepted by 
     const envoyFiles = createMeshCa(dir).issue("envoy");
     const file = join(dir, "envoy.yaml");
     const rendered = run(process.execPath, [join(ROOT, "tools/envoy-gen/dist/main.js"), "--local", file], {
-      env: { MESH_CA_FILE: envoyFiles.caFile, MESH_CERT_FILE: envoyFiles.certFile, MESH_KEY_FILE: envoyFiles.keyFile },
+      env: meshTlsEnv(envoyFiles),
     });
     expect(rendered.status).toBe(0);
     const config = readFileSync(file, "utf8");

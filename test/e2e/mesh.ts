@@ -16,6 +16,7 @@ import {
   type MeshCa,
   type SpawnedService,
 } from "@shopmesh/platform/testing";
+import { meshTlsEnv } from "@shopmesh/platform";
 import { servicesByPort } from "@shopmesh/platform/topology";
 
 /** Services that own a database, and the variable that names it (from the topology). */
@@ -89,8 +90,7 @@ async function startMeshInSlot(
   const pki = options.meshTls ? createMeshCa(join(keyDir, "pki")) : undefined;
   const meshEnvOf = (name: string): Record<string, string> => {
     if (!pki) return {};
-    const files = pki.ensure(name, 3_600);
-    return { MESH_CA_FILE: files.caFile, MESH_CERT_FILE: files.certFile, MESH_KEY_FILE: files.keyFile };
+    return meshTlsEnv(pki.ensure(name, 3_600));
   };
 
   async function start(name: string, more: Record<string, string> = {}): Promise<SpawnedService> {

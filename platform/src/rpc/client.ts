@@ -29,7 +29,7 @@ import type { Logger } from "../logger.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { inboundScope } from "./context.js";
 import { grpcMethodDefinition, STATUS_DETAILS } from "./grpc-transport.js";
-import { meshChannelCredentials, type MeshTlsFiles } from "./mesh-tls.js";
+import { meshChannelCredentials, meshNameOf, type MeshTlsFiles } from "./mesh-tls.js";
 import { methodPolicy } from "./policy.js";
 import { grpcStatusName, rpcSpanName } from "../telemetry/schema.js";
 
@@ -54,10 +54,11 @@ export interface GrpcClientOptions {
   /** `host:port`, or `dns:///name:port` for round_robin over every address a (headless) name has. */
   address: string;
   /**
-   * Mutual TLS: this side's certificate files, and the mesh identity the server must prove
-   * (its certificate's SPIFFE name), whatever address it is reached at.
+   * Mutual TLS: this side's certificate files. The server must prove the mesh identity of the
+   * service the contract belongs to (`meshNameOf`), whatever address it is reached at; `server`
+   * names another one.
    */
-  meshTls?: MeshTlsFiles & { server: string };
+  meshTls?: (MeshTlsFiles & { server?: string }) | undefined;
   logger: Logger;
   metrics?: ServiceMetrics;
   /** Deadline when neither the call nor the inbound request sets one (default 2 s). */
@@ -124,9 +125,10 @@ export function createGrpcClient<S extends DescService>(service: S, options: Grp
     "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     "grpc.enable_retries": 0,
   };
-  const credentials = options.meshTls ? meshChannelCredentials(options.meshTls, options.meshTls.server) : grpc.credentials.createInsecure();
+  const meshServer = options.meshTls ? (options.meshTls.server ?? meshNameOf(service)) : undefined;
+  const credentials = options.meshTls && meshServer ? meshChannelCredentials(options.meshTls, meshServer) : grpc.credentials.createInsecure();
   // The server's mesh name as TLS server name (SNI): an IP address may not be one (RFC 6066).
-  if (options.meshTls) channelOptions["grpc.ssl_target_name_override"] = options.meshTls.server;
+  if (meshServer) channelOptions["grpc.ssl_target_name_override"] = meshServer;
   const client = new grpc.Client(options.address, credentials, channelOptions);
   const target = service.typeName;
   const server = serverAttributes(options.address);

@@ -16,8 +16,12 @@ export const callerKey = createContextKey<Caller | undefined>(undefined, { descr
 export type Transport = "grpc" | "connect";
 export const transportKey = createContextKey<Transport>("connect", { description: "transport" });
 
-/** The caller's mesh identity (its certificate's SPIFFE name) when it came over mutual TLS. */
-export const peerIdentityKey = createContextKey<string | undefined>(undefined, { description: "mesh identity of the caller" });
+/**
+ * The caller's mesh identity (its certificate's SPIFFE name) when it came over mutual TLS.
+ * A function: reading the peer certificate costs a copy per call, so only internal methods,
+ * which check it, pay for it.
+ */
+export const peerIdentityKey = createContextKey<() => string | undefined>(() => undefined, { description: "mesh identity of the caller" });
 
 /** The address of the connection's other end, as the transport saw it (undefined in memory). */
 export const peerAddressKey = createContextKey<string | undefined>(undefined, { description: "peer address" });

@@ -61,7 +61,7 @@ function handlerContext(
   const values = createContextValues()
     .set(transportKey, "grpc")
     .set(peerAddressKey, peerHost(call.getPeer()))
-    .set(peerIdentityKey, meshIdentityOf(call.getAuthContext().sslPeerCertificate));
+    .set(peerIdentityKey, () => meshIdentityOf(call.getAuthContext().sslPeerCertificate));
   return createHandlerContext({
     service: method.parent,
     method,

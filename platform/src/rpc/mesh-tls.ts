@@ -6,6 +6,7 @@
  * new connections without a restart.
  */
 import type { PeerCertificate } from "node:tls";
+import type { DescService } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 
 export const TRUST_DOMAIN = "shopmesh.local";
@@ -27,6 +28,18 @@ const IDENTITY = new RegExp(`URI:spiffe://${TRUST_DOMAIN.replace(/\./g, "\\.")}/
 /** The mesh name in a certificate's subject alternative names, or undefined when it has none. */
 export function meshIdentityOf(certificate: Pick<PeerCertificate, "subjectaltname"> | undefined): string | undefined {
   return IDENTITY.exec(certificate?.subjectaltname ?? "")?.[1];
+}
+
+/** The mesh name of the service a shopmesh contract describes: shopmesh.inventory.v1.InventoryService is `inventory`. */
+export function meshNameOf(service: DescService): string {
+  const name = /^shopmesh\.([a-z][a-z0-9]*)\.v\d+$/.exec(service.file.proto.package)?.[1];
+  if (!name) throw new Error(`${service.typeName} is not a shopmesh service: name the server's mesh identity`);
+  return name;
+}
+
+/** The variables a process reads its mesh TLS files from (the config's MESH_* keys). */
+export function meshTlsEnv(files: MeshTlsFiles): Record<"MESH_CA_FILE" | "MESH_CERT_FILE" | "MESH_KEY_FILE", string> {
+  return { MESH_CA_FILE: files.caFile, MESH_CERT_FILE: files.certFile, MESH_KEY_FILE: files.keyFile };
 }
 
 function provider(files: MeshTlsFiles) {

@@ -8,7 +8,7 @@ import { toConnectError } from "../errors.js";
 import type { ServiceMetrics } from "../metrics.js";
 import { authorize, type TokenVerifier } from "./auth.js";
 import { callerKey, inboundScope, peerIdentityKey, transportKey } from "./context.js";
-import { methodPolicy } from "./policy.js";
+import { Auth, methodPolicy } from "./policy.js";
 import { ATTR_SHOPMESH_PROTOCOL, ATTR_SHOPMESH_SERVICE, grpcStatusName, rpcSpanName } from "../telemetry/schema.js";
 import type { RequestValidator } from "./validation.js";
 
@@ -87,9 +87,11 @@ function startServerSpan(method: DescMethod, ctx: HandlerContext, deps: Pipeline
 
 /** Who, then what: a caller who may not call the RPC learns nothing about its fields. */
 async function prelude(method: DescMethod, request: MessageShape<DescMethod["input"]>, ctx: HandlerContext, deps: PipelineDeps): Promise<void> {
-  const caller = await authorize(methodPolicy(method), ctx.requestHeader.get("authorization"), ctx.values.get(transportKey), deps.verifier, {
-    identity: ctx.values.get(peerIdentityKey),
-    required: deps.requireMeshIdentity ?? false,
+  const policy = methodPolicy(method);
+  const meshChecked = policy.auth === Auth.INTERNAL && (deps.requireMeshIdentity ?? false);
+  const caller = await authorize(policy, ctx.requestHeader.get("authorization"), ctx.values.get(transportKey), deps.verifier, {
+    identity: meshChecked ? ctx.values.get(peerIdentityKey)() : undefined,
+    required: meshChecked,
   });
   ctx.values.set(callerKey, caller);
   deps.validator.validate(method.input, request);

@@ -23,6 +23,17 @@ export interface SpawnedService {
  * `npm start` does, on a free port. Resolves when it logs that it is listening. Used by
  * tests that cross service boundaries without importing another service's source.
  */
+/**
+ * How a service process runs with OpenTelemetry as `npm start` runs it: the SDK preloaded,
+ * spans flushed every 500 ms, under `name`. `env` adds to it (an endpoint, a sampler).
+ */
+export function tracedLaunch(name: string, env: Record<string, string> = {}): { env: Record<string, string>; nodeArgs: string[] } {
+  return {
+    env: { OTEL_SDK_DISABLED: "false", OTEL_SERVICE_NAME: name, OTEL_BSP_SCHEDULE_DELAY: "500", ...env },
+    nodeArgs: ["--import", "@shopmesh/platform/telemetry"],
+  };
+}
+
 export async function spawnService(
   name: string,
   env: Record<string, string> = {},
@@ -40,10 +51,9 @@ export async function spawnService(
   const main = join(REPO_ROOT, "services", name, "dist", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   const portEnv = options.portEnv ?? `${name.toUpperCase()}_PORT`;
-  const telemetryEnv = options.telemetry
-    ? { OTEL_SDK_DISABLED: "false", OTEL_SERVICE_NAME: name, OTEL_BSP_SCHEDULE_DELAY: "500" }
-    : { OTEL_SDK_DISABLED: "true" };
-  const preload = options.telemetry ? ["--import", "@shopmesh/platform/telemetry"] : [];
+  const traced = options.telemetry ? tracedLaunch(name) : { env: { OTEL_SDK_DISABLED: "true" }, nodeArgs: [] };
+  const telemetryEnv = traced.env;
+  const preload = traced.nodeArgs;
   const child = spawn(process.execPath, ["--enable-source-maps", ...preload, main], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: "info", NODE_ENV: "test", [portEnv]: "0", ...telemetryEnv, ...env },

@@ -29,9 +29,8 @@ export async function buildCart(config: CartConfig, logger: Logger, overrides: C
     breakerHalfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS,
   };
   const meshTls = meshTlsFiles(config);
-  const asCaller = (server: string) => (meshTls ? { meshTls: { ...meshTls, server } } : {});
-  const catalog = createCatalogClient({ ...downstream, ...asCaller("catalog"), address: config.CATALOG_ADDR });
-  const inventory = createInventoryClient({ ...downstream, ...asCaller("inventory"), address: config.INVENTORY_ADDR });
+  const catalog = createCatalogClient({ ...downstream, meshTls, address: config.CATALOG_ADDR });
+  const inventory = createInventoryClient({ ...downstream, meshTls, address: config.INVENTORY_ADDR });
 
   const server = createCartServer({
     meshTls,

@@ -7,6 +7,7 @@
 // Options: STOREFRONT_ORIGINS (comma-separated), --rate-limit-failure-mode-deny.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { loadConfig, meshTlsConfig, meshTlsFiles } from "@shopmesh/platform";
 import { exitWithUsage, parseCommandLine } from "@shopmesh/platform/cli";
 import { describeService, loadContractServices } from "./contracts.js";
 import {
@@ -44,9 +45,9 @@ async function main(): Promise<number> {
       if (override) ports.set(variable, Number(override));
     }
     const local = variants(services, { ...settings, ports }).find((variant) => variant.file === "envoy.yaml")!;
-    // Mutual TLS to the services when this environment names Envoy's mesh certificate.
-    const [caFile, certFile, keyFile] = ["MESH_CA_FILE", "MESH_CERT_FILE", "MESH_KEY_FILE"].map((variable) => process.env[variable]);
-    if (caFile && certFile && keyFile) local.options = { ...local.options, meshTls: { caFile, certFile, keyFile } };
+    // Mutual TLS to the services when this environment names Envoy's mesh certificate (MESH_*, as a service reads them).
+    const meshTls = meshTlsFiles(loadConfig(meshTlsConfig, process.env));
+    if (meshTls) local.options = { ...local.options, meshTls };
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, renderVariant(local));
     return 0;

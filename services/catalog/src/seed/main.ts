@@ -28,14 +28,13 @@ const seedConfigShape = {
 runMain(async () => {
   const started = performance.now();
   const config = loadConfig(seedConfigShape);
-  // With mesh TLS the seed calls as the operator identity.
+  // With mesh TLS the seed calls as the operator identity (its MESH_* files).
   const meshTls = meshTlsFiles(config);
-  const asOperator = (server: string) => (meshTls ? { meshTls: { ...meshTls, server } } : {});
   const logger = createLogger({ service: "catalog-seed", level: config.LOG_LEVEL });
   const options = { logger, defaultTimeoutMs: 10_000, maxConcurrent: 64 };
-  const identity = createGrpcClient(IdentityService, { ...asOperator("identity"), ...options, address: config.IDENTITY_ADDR });
-  const catalog = createGrpcClient(CatalogService, { ...asOperator("catalog"), ...options, address: config.CATALOG_ADDR });
-  const inventory = createGrpcClient(InventoryService, { ...asOperator("inventory"), ...options, address: config.INVENTORY_ADDR, maxRetries: 1 });
+  const identity = createGrpcClient(IdentityService, { meshTls, ...options, address: config.IDENTITY_ADDR });
+  const catalog = createGrpcClient(CatalogService, { meshTls, ...options, address: config.CATALOG_ADDR });
+  const inventory = createGrpcClient(InventoryService, { meshTls, ...options, address: config.INVENTORY_ADDR, maxRetries: 1 });
   try {
     const login = await identity.login({ email: config.IDENTITY_ADMIN_EMAIL, password: config.IDENTITY_ADMIN_PASSWORD });
     const adminToken = login.tokens!.accessToken;

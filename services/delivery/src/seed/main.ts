@@ -76,12 +76,11 @@ const seedConfigShape = {
 
 runMain(async () => {
   const config = loadConfig(seedConfigShape);
-  // With mesh TLS the seed calls as the operator identity.
+  // With mesh TLS the seed calls as the operator identity (its MESH_* files).
   const meshTls = meshTlsFiles(config);
-  const asOperator = (server: string) => (meshTls ? { meshTls: { ...meshTls, server } } : {});
   const logger = createLogger({ service: "delivery-seed", level: "warn" });
-  const identity = createGrpcClient(IdentityService, { ...asOperator("identity"), address: config.IDENTITY_ADDR, logger, defaultTimeoutMs: 10_000 });
-  const delivery = createGrpcClient(DeliveryService, { ...asOperator("delivery"), address: config.DELIVERY_ADDR, logger, defaultTimeoutMs: 10_000 });
+  const identity = createGrpcClient(IdentityService, { meshTls, address: config.IDENTITY_ADDR, logger, defaultTimeoutMs: 10_000 });
+  const delivery = createGrpcClient(DeliveryService, { meshTls, address: config.DELIVERY_ADDR, logger, defaultTimeoutMs: 10_000 });
   try {
     const { tokens } = await identity.login({ email: config.IDENTITY_ADMIN_EMAIL, password: config.IDENTITY_ADMIN_PASSWORD });
     const headers = { authorization: `Bearer ${tokens!.accessToken}` };

@@ -18,18 +18,14 @@ export function createDownstreams(
   metrics?: ServiceMetrics,
   meshTls?: MeshTlsFiles,
 ): Downstreams {
-  const options = (address: string, server: string) => ({
-    address,
-    logger,
-    ...(metrics ? { metrics } : {}),
-    ...(meshTls ? { meshTls: { ...meshTls, server } } : {}),
-  });
+  // With mesh TLS each stub expects the mesh identity of the service its contract belongs to.
+  const options = (address: string) => ({ address, logger, meshTls, ...(metrics ? { metrics } : {}) });
   return {
-    identity: createGrpcClient(IdentityService, options(addresses.identity, "identity")),
-    cart: createGrpcClient(CartService, options(addresses.cart, "cart")),
-    inventory: createGrpcClient(InventoryService, options(addresses.inventory, "inventory")),
+    identity: createGrpcClient(IdentityService, options(addresses.identity)),
+    cart: createGrpcClient(CartService, options(addresses.cart)),
+    inventory: createGrpcClient(InventoryService, options(addresses.inventory)),
     // Creating a payment intent calls the external provider: give it more time than the 2 s default.
-    payment: createGrpcClient(PaymentService, { ...options(addresses.payment, "payment"), defaultTimeoutMs: 8_000 }),
+    payment: createGrpcClient(PaymentService, { ...options(addresses.payment), defaultTimeoutMs: 8_000 }),
   };
 }
 
